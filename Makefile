@@ -1,0 +1,78 @@
+# Bookend: `make run` starts the whole app locally, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Find Python 3.12+: $(PYTHON) if given, then python3.13/3.12 on PATH, then pyenv's
+# versions folder, then plain python3 if it is new enough.
+PYTHON ?= $(shell \
+	for c in python3.13 python3.12 \
+	    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[3-9]*/bin/python3 \
+	             $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3 2>/dev/null | sort -rV) \
+	    python3; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bookend
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help install run test lint format bench clean
+
+help:
+	@echo "make run    install, migrate, seed the demo team, start web + worker + beat"
+	@echo "make test   install and run the whole test suite (PostgreSQL and Redis needed)"
+	@echo "make lint   ruff check and format check"
+	@echo "make bench  reminder sweep and delivery benchmark on PostgreSQL"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Bookend needs Python 3.12 or newer, and none was found." >&2; \
+	  echo "       Install one (e.g. 'pyenv install 3.13') or run 'make PYTHON=/path/to/python3.13'." >&2; \
+	  exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@[ -x $(BIN)/python ] && $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	  || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: export DEBUG ?= 1
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Bookend is starting at http://127.0.0.1:8000/"
+	@echo "  Log in as demo@example.com with password: demo   (admin: /admin/)"
+	@echo "  Emails are printed below (EMAIL_URL=consolemail://). Ctrl-C stops everything."
+	@echo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	@command -v chromium >/dev/null || { echo "error: /usr/bin/chromium is missing (apt-get install chromium); browser tests need it." >&2; exit 1; }
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bookend_bench} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
+	$(BIN)/python -m benchmarks.reminders
+
+clean:
+	rm -rf $(VENV) var artifacts

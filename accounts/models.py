@@ -1,0 +1,278 @@
+"""People and teams. The team is the tenancy boundary of everything in Bookend."""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from functools import cache
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ALL_WEEKDAYS = 0b1111111
+MONDAY_TO_FRIDAY = 0b0011111
+
+
+@cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError(
+            "“%(value)s” is not a known time zone; pick one such as Europe/Berlin.",
+            code="unknown_time_zone",
+            params={"value": value},
+        )
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.full_clean(exclude={"password"})
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Email is the login and is stored lower-case; match whatever the user typed.
+        return self.get(email__iexact=username or "")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", unique=True, max_length=254)
+    display_name = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name."
+    )
+    # Working hours: a bit per ISO weekday (bit 0 = Monday) and a local window.
+    work_days = models.PositiveSmallIntegerField(default=MONDAY_TO_FRIDAY)
+    work_start = models.TimeField(default=time(9, 0))
+    work_end = models.TimeField(default=time(17, 0))
+    daily_digest = models.BooleanField("daily digest email", default=True)
+    digest_hour = models.PositiveSmallIntegerField("digest local hour", default=8)
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["display_name", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(work_days__gte=1, work_days__lte=ALL_WEEKDAYS),
+                name="user_work_days_valid",
+                violation_error_message="Pick at least one working day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(work_end__gt=models.F("work_start")),
+                name="user_work_hours_end_after_start",
+                violation_error_message="Working hours must end after they start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(digest_hour__gte=0, digest_hour__lte=23),
+                name="user_digest_hour_valid",
+                violation_error_message="The digest hour is a whole hour from 0 to 23.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email.split("@")[0]
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def city(self) -> str:
+        """ "Asia/Kolkata" -> "Kolkata": how people name a zone in conversation."""
+        return self.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+
+    @property
+    def working_weekdays(self) -> list[int]:
+        """ISO weekday numbers (1 = Monday) the user works on."""
+        return [day + 1 for day in range(7) if self.work_days & (1 << day)]
+
+    def works_on(self, day: date) -> bool:
+        return bool(self.work_days & (1 << day.weekday()))
+
+    def is_working_at(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.zone)
+        return self.works_on(local.date()) and self.work_start <= local.time() < self.work_end
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """The first instant at or after `moment` inside this user's working hours.
+
+        Computed on local wall-clock dates, so a DST change moves the window with
+        the user. Returned in UTC.
+        """
+        if self.is_working_at(moment):
+            return moment
+        zone = self.zone
+        local = moment.astimezone(zone)
+        for offset in range(8):
+            day = local.date() + timedelta(days=offset)
+            if not self.works_on(day):
+                continue
+            start = datetime.combine(day, self.work_start, tzinfo=zone)
+            if start >= local:
+                return start.astimezone(zoneinfo.ZoneInfo("UTC"))
+        return moment  # unreachable with at least one working day; never delay forever
+
+    def regenerate_calendar_token(self) -> None:
+        self.calendar_token = new_feed_token()
+        self.save(update_fields=["calendar_token"])
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    agenda_lead_time = models.DurationField(
+        default=timedelta(hours=24), help_text="How long before the start an agenda is due."
+    )
+    recap_grace = models.DurationField(
+        "recap grace period",
+        default=timedelta(hours=24),
+        help_text="How long after the end a recap is due.",
+    )
+    escalate_after = models.DurationField(
+        default=timedelta(hours=72),
+        help_text="After this long without a recap, team admins are told too.",
+    )
+    notify_no_agenda = models.BooleanField(
+        "tell attendees when a meeting has no agenda", default=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agenda_lead_time__gt=timedelta(0)),
+                name="team_agenda_lead_time_positive",
+                violation_error_message="The agenda lead time must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(recap_grace__gt=timedelta(0)),
+                name="team_recap_grace_positive",
+                violation_error_message="The recap grace period must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalate_after__gt=models.F("recap_grace")),
+                name="team_escalation_after_grace",
+                violation_error_message="Escalation must come after the recap grace period.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def admins(self) -> MembershipQuerySet:
+        return self.filter(role__in=Membership.ADMIN_ROLES)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+class Membership(models.Model):
+    Role = Role
+    ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "team"],
+                name="membership_unique_user_team",
+                violation_error_message="This person is already a member of the team.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values),
+                name="membership_role_valid",
+                violation_error_message="Role must be owner, admin or member.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in self.ADMIN_ROLES
+
+
+class Invitation(models.Model):
+    """An email invitation to join a team; accepted through a signed link."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email",
+                violation_error_message="This address already has an open invitation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values),
+                name="invitation_role_valid",
+                violation_error_message="Role must be owner, admin or member.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team}"

@@ -1,0 +1,95 @@
+"""Shared fixtures. The suite runs against the real PostgreSQL and Redis.
+
+If either is unreachable the run fails at once (never skips): a green run must
+mean the constraints, locks and broker were really exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            "The test suite needs PostgreSQL: set DATABASE_URL=postgres://... (make test does)."
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services_are_up(django_db_setup, django_db_blocker) -> None:
+    """Fail the whole run when PostgreSQL or Redis does not answer."""
+    import redis
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("select 1")
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith("redis"):
+        pytest.exit(f"CELERY_BROKER_URL must be a Redis URL for tests, got {broker!r}", 2)
+    try:
+        redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis at {broker} is unreachable: {exc}", 2)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings) -> None:
+    # Tests talk plain HTTP to the test client; production settings redirect to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.AXES_ENABLED = False
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed "now" for tests that pass time explicitly."""
+    return datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory()
+
+
+@pytest.fixture
+def organizer(team):
+    user = UserFactory(time_zone="Europe/Berlin")
+    MembershipFactory(user=user, team=team, role="member")
+    return user
+
+
+@pytest.fixture
+def member(team):
+    user = UserFactory(time_zone="Asia/Kolkata")
+    MembershipFactory(user=user, team=team, role="member")
+    return user
+
+
+@pytest.fixture
+def team_admin(team):
+    user = UserFactory(time_zone="America/New_York")
+    MembershipFactory(user=user, team=team, role="admin")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    user = UserFactory()
+    MembershipFactory(user=user)  # a member of some other team
+    return user
+
+
+@pytest.fixture
+def meeting(team, organizer, member, now):
+    return MeetingFactory(team=team, organizer=organizer, attendees=[member], now=now)
