@@ -8,4 +8,5 @@ app_name = "meetings"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="detail"),
 ]

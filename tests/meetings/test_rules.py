@@ -293,21 +293,31 @@ def test_cancel_after_start_is_refused_by_database(meeting):
 
 
 def test_notification_is_unique_per_meeting_kind_stage_recipient(meeting, member):
-    fields = dict(meeting=meeting, kind="agenda_reminder", stage="due_now", recipient=member)
+    fields = {
+        "meeting": meeting,
+        "kind": "agenda_reminder",
+        "stage": "due_now",
+        "recipient": member,
+    }
     Notification.objects.create(**fields)
     with pytest.raises(IntegrityError, match="notification_once_per_meeting_stage"):
         Notification.objects.create(**fields)
 
 
 def test_daily_digest_is_unique_per_day_and_recipient(member):
-    fields = dict(kind="daily_digest", stage="2026-03-04", recipient=member)
+    fields = {"kind": "daily_digest", "stage": "2026-03-04", "recipient": member}
     Notification.objects.create(**fields)
     with pytest.raises(IntegrityError, match="notification_once_per_stage"):
         Notification.objects.create(**fields)
 
 
 def test_notification_validate_constraints_gives_a_clear_message(meeting, member):
-    fields = dict(meeting=meeting, kind="agenda_reminder", stage="due_now", recipient=member)
+    fields = {
+        "meeting": meeting,
+        "kind": "agenda_reminder",
+        "stage": "due_now",
+        "recipient": member,
+    }
     Notification.objects.create(**fields)
     with pytest.raises(Exception, match="already queued for this person"):
         Notification(**fields).validate_constraints()

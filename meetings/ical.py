@@ -1,0 +1,110 @@
+"""iCalendar (RFC 5545) for invitations attached to agenda digests and for feeds.
+
+Built with the `icalendar` package. Each meeting has a stable UID, and SEQUENCE
+is the meeting's `sequence` (bumped on every change attendees are told about),
+so calendar apps update the event in place rather than adding a copy. Times are
+written in the meeting's own zone with a VTIMEZONE for every zone used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from .models import Meeting, site_url
+
+PRODID = "-//Bookend//Meeting agendas and recaps//EN"
+
+_PARTSTAT = {"pending": "NEEDS-ACTION", "yes": "ACCEPTED", "maybe": "TENTATIVE", "no": "DECLINED"}
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "bookend"
+    return f"meeting-{meeting.pk}@{host}"
+
+
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = vText(name)
+    for key, value in params.items():
+        address.params[key] = vText(value)
+    return address
+
+
+def _description(meeting: Meeting, link: str) -> str:
+    lines = []
+    if meeting.canceled_at:
+        lines.append("This meeting is canceled.")
+    elif meeting.agenda_sent_at:
+        lines.append(f"Desired outcome: {meeting.desired_outcome}")
+        for item in meeting.agenda_items.all():
+            box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
+            lines.append(f"- {item.title}{box}")
+    else:
+        lines.append("Agenda: not sent yet.")
+    lines.append(f"Agenda and recap: {link}")
+    return "\n".join(lines)
+
+
+def meeting_event(meeting: Meeting, *, now: datetime | None = None) -> Event:
+    """One VEVENT. Expects `attendees__user`, `organizer` and `agenda_items` prefetched."""
+    link = site_url(reverse("meetings:detail", args=[meeting.pk]))
+    zone = meeting.zone
+    event = Event()
+    event.add("uid", meeting_uid(meeting))
+    event.add("sequence", meeting.sequence)
+    event.add("dtstamp", now or timezone.now())
+    event.add("dtstart", meeting.starts_at.astimezone(zone))
+    event.add("dtend", meeting.ends_at.astimezone(zone))
+    event.add("summary", meeting.title)
+    event.add("description", _description(meeting, link))
+    event.add("url", link)
+    if meeting.location:
+        event.add("location", meeting.location)
+    event.add("status", "CANCELLED" if meeting.canceled_at else "CONFIRMED")
+    if meeting.series_id and meeting.occurrence_start:
+        event.add("recurrence-id", meeting.occurrence_start.astimezone(zone))
+    organizer = meeting.organizer
+    event.add("organizer", _address(organizer.email, organizer.name))
+    for attendee in meeting.attendees.all():
+        event.add(
+            "attendee",
+            _address(
+                attendee.user.email,
+                attendee.user.name,
+                ROLE="REQ-PARTICIPANT" if attendee.required else "OPT-PARTICIPANT",
+                PARTSTAT=_PARTSTAT.get(attendee.rsvp, "NEEDS-ACTION"),
+                RSVP="FALSE",
+            ),
+        )
+    return event
+
+
+def build_calendar(
+    meetings: Iterable[Meeting], *, method: str | None = None, name: str | None = None
+) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("x-wr-calname", name)
+    now = timezone.now()
+    for meeting in meetings:
+        cal.add_component(meeting_event(meeting, now=now))
+    # One VTIMEZONE per TZID used, generated from the zoneinfo database.
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def invitation(meeting: Meeting) -> bytes:
+    """The .ics attached to an agenda digest: REQUEST, or CANCEL once canceled."""
+    return build_calendar([meeting], method="CANCEL" if meeting.canceled_at else "REQUEST")
