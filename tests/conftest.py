@@ -44,6 +44,8 @@ def _test_settings(settings) -> None:
     # Tests talk plain HTTP to the test client; production settings redirect to HTTPS.
     settings.SECURE_SSL_REDIRECT = False
     settings.AXES_ENABLED = False
+    # Fast hashing: the suite creates many users; the real hasher is tested in accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,
