@@ -95,6 +95,11 @@ class Series(models.Model):
     generated_until = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # "This and following" splits a series: the new part points at the old one,
+    # so carry-over and the series page follow the whole history.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continuations"
+    )
 
     class Meta:
         verbose_name_plural = "series"
@@ -755,3 +760,99 @@ class Notification(models.Model):
 def site_url(path: str) -> str:
     """Absolute URL for emails and feeds, where there is no request."""
     return f"{settings.SITE_URL}{path}"
+
+
+# -- Series additions: agenda templates and carried-over action items ------------
+
+
+class AgendaTemplate(models.Model):
+    """Standing agenda items with time boxes that a new meeting's agenda starts from.
+
+    A team keeps a library of templates (`series` empty); a series has its own
+    copy (`series` set), taken from a team template when the series is created
+    and editable without touching the team's.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="agenda_templates")
+    series = models.OneToOneField(
+        Series, null=True, blank=True, on_delete=models.CASCADE, related_name="template"
+    )
+    name = models.CharField(max_length=200)
+    desired_outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="agenda_template_name_not_blank",
+                violation_error_message="A template needs a name.",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "name"],
+                condition=Q(series__isnull=True),
+                name="agenda_template_unique_team_name",
+                violation_error_message="The team already has a template with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateItem(models.Model):
+    template = models.ForeignKey(AgendaTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    timebox_minutes = models.PositiveSmallIntegerField("time box (minutes)", null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="template_item_title_not_blank",
+                violation_error_message="A standing item needs a title.",
+            ),
+            models.CheckConstraint(
+                condition=Q(timebox_minutes__isnull=True)
+                | Q(timebox_minutes__gte=1, timebox_minutes__lte=480),
+                name="template_item_timebox_range",
+                violation_error_message="A time box is between 1 and 480 minutes.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CarriedAction(models.Model):
+    """An open action item brought into a later meeting of its series.
+
+    The agenda item is what people see and edit; this row ties it to the action
+    item and is the idempotency key of carry-over: one per (meeting, action item).
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="carried_actions")
+    action_item = models.ForeignKey(
+        ActionItem, on_delete=models.CASCADE, related_name="carried_into"
+    )
+    agenda_item = models.OneToOneField(
+        AgendaItem, on_delete=models.CASCADE, related_name="carried_action"
+    )
+    slipped_count = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["meeting", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "action_item"],
+                name="carried_action_once_per_meeting",
+                violation_error_message="This action item is already carried into the meeting.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_item} into {self.meeting}"
