@@ -1,0 +1,263 @@
+"""Compliance figures: how well a team keeps the agenda-before / recap-after rule.
+
+Every figure is counted by the database in a few grouped aggregate queries, so
+the number of queries does not grow with the number of meetings, teams or
+organizers. Python only divides the counts into percentages.
+
+Definitions (one place, so the admin dashboard and the team page agree):
+
+- *held*: not canceled, started inside the period, and already ended by `now`.
+  Meetings held without agenda count (they are the violations).
+- *agenda before start*: held meetings whose agenda was sent (the database
+  guarantees a sent agenda was sent before the start).
+- *lead time*: the agenda went out at least the team's agenda lead time ahead.
+- *recapped within grace*: out of the held meetings whose recap is judged (the
+  grace period is over, or the recap is already out), those recapped no later
+  than end + grace. A meeting still inside its grace period is not yet late.
+- *median time to recap*: from the end to the recap, over recapped held meetings.
+- *action items done by due date*: items of held meetings that are judged (done,
+  or their due date has passed); done ones count when completed on or before
+  the due date (UTC calendar day, so the figure does not depend on who looks).
+- *acknowledged by all*: recapped held meetings where every attendee other than
+  the organizer (the author) has acknowledged the recap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate, TruncWeek
+
+from .models import ActionItem, Attendee, Meeting
+
+TREND_WEEKS = 12
+
+# Group keys: the field the figures are grouped by, and the fields naming it.
+BY_TEAM = ("team_id", ("team__name",))
+BY_ORGANIZER = ("organizer_id", ("organizer__display_name", "organizer__email"))
+
+
+class Median(Aggregate):
+    """PostgreSQL's `percentile_cont(0.5) WITHIN GROUP (ORDER BY ...)`: the true median."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+
+
+def _time_to_recap() -> ExpressionWrapper:
+    return ExpressionWrapper(F("recap_published_at") - F("ends_at"), output_field=DurationField())
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if not whole else round(100 * part / whole, 1)
+
+
+@dataclass
+class Figures:
+    """The counts for one group (a team, an organizer, a week, or everything)."""
+
+    key: object = None
+    label: str = ""
+    held: int = 0
+    agenda_sent: int = 0
+    agenda_on_lead: int = 0
+    recap_judged: int = 0
+    recap_in_grace: int = 0
+    recapped: int = 0
+    acknowledged_by_all: int = 0
+    actions_judged: int = 0
+    actions_done_on_time: int = 0
+    median_to_recap: timedelta | None = None
+
+    @property
+    def agenda_before_start_pct(self) -> float | None:
+        return _pct(self.agenda_sent, self.held)
+
+    @property
+    def agenda_lead_time_pct(self) -> float | None:
+        return _pct(self.agenda_on_lead, self.held)
+
+    @property
+    def recapped_in_grace_pct(self) -> float | None:
+        return _pct(self.recap_in_grace, self.recap_judged)
+
+    @property
+    def actions_on_time_pct(self) -> float | None:
+        return _pct(self.actions_done_on_time, self.actions_judged)
+
+    @property
+    def acknowledged_pct(self) -> float | None:
+        return _pct(self.acknowledged_by_all, self.recapped)
+
+
+@dataclass
+class Report:
+    start: date
+    end: date  # inclusive, the last day of the period
+    total: Figures
+    teams: list[Figures] = field(default_factory=list)
+    organizers: list[Figures] = field(default_factory=list)
+    trend: list[Figures] = field(default_factory=list)
+
+
+def held_meetings(meetings: QuerySet[Meeting], start: datetime, end: datetime, now: datetime):
+    """Meetings held in [start, end): not canceled, started in the period, ended by now."""
+    return meetings.filter(
+        canceled_at__isnull=True, starts_at__gte=start, starts_at__lt=end, ends_at__lte=now
+    )
+
+
+def _meeting_aggregates(now: datetime) -> dict:
+    grace_over = Q(ends_at__lte=now - F("team__recap_grace"))
+    recapped = Q(recap_published_at__isnull=False)
+    unacknowledged = Attendee.objects.filter(
+        meeting=OuterRef("pk"), acknowledged_at__isnull=True
+    ).exclude(user=OuterRef("organizer_id"))
+    aggregates = {
+        "held": Count("pk"),
+        "agenda_sent": Count("pk", filter=Q(agenda_sent_at__isnull=False)),
+        "agenda_on_lead": Count(
+            "pk", filter=Q(agenda_sent_at__lte=F("starts_at") - F("team__agenda_lead_time"))
+        ),
+        "recap_judged": Count("pk", filter=grace_over | recapped),
+        "recap_in_grace": Count(
+            "pk", filter=Q(recap_published_at__lte=F("ends_at") + F("team__recap_grace"))
+        ),
+        "recapped": Count("pk", filter=recapped),
+        "acknowledged_by_all": Count("pk", filter=recapped & ~Exists(unacknowledged)),
+    }
+    if connection.vendor == "postgresql":
+        aggregates["median_to_recap"] = Median(_time_to_recap(), filter=recapped)
+    return aggregates
+
+
+def _action_aggregates(today: date) -> dict:
+    done_on_time = Q(status=ActionItem.Status.DONE, completed_day__lte=F("due_date"))
+    return {
+        "actions_judged": Count(
+            "pk", filter=Q(status=ActionItem.Status.DONE) | Q(due_date__lt=today)
+        ),
+        "actions_done_on_time": Count("pk", filter=done_on_time),
+    }
+
+
+def _median_by_window(held: QuerySet[Meeting], key: str) -> dict[object, timedelta]:
+    """The median time to recap per group without `percentile_cont` (SQLite).
+
+    Still one query whatever the number of rows: window functions number the
+    recapped meetings of each group in order of their time to recap, and only the
+    one or two middle rows of each group come back; their mean is the median.
+    """
+    partition = F(key) if key else None
+    ordered = (
+        held.filter(recap_published_at__isnull=False)
+        .annotate(
+            to_recap=_time_to_recap(),
+            position=Window(RowNumber(), partition_by=partition, order_by=_time_to_recap().asc()),
+            group_size=Window(Count("pk"), partition_by=partition),
+        )
+        .filter(Q(position=(F("group_size") + 1) / 2) | Q(position=(F("group_size") + 2) / 2))
+    )
+    middles: dict[object, list[timedelta]] = defaultdict(list)
+    for group, to_recap in ordered.values_list(key or "team_id", "to_recap"):
+        middles[group if key else None].append(to_recap)
+    return {group: sum(values, timedelta()) / len(values) for group, values in middles.items()}
+
+
+def _grouped(
+    held: QuerySet[Meeting], group: tuple[str, tuple[str, ...]] | None, now: datetime
+) -> list[Figures]:
+    """Figures per group (or one row for everything when `group` is None)."""
+    key, label_fields = group if group else ("", ())
+    meeting_rows = held.order_by()
+    if key:
+        meeting_rows = meeting_rows.values(key, *label_fields)
+    rows = (
+        meeting_rows.annotate(**_meeting_aggregates(now)).order_by(*label_fields)
+        if key
+        else [meeting_rows.aggregate(**_meeting_aggregates(now))]
+    )
+    items = ActionItem.objects.filter(meeting__in=held.values("pk")).annotate(
+        completed_day=TruncDate("completed_at", tzinfo=UTC)
+    )
+    if key:
+        action_counts = {
+            row.pop("group"): row
+            for row in items.order_by()
+            .values(group=F(f"meeting__{key}"))
+            .annotate(**_action_aggregates(now.date()))
+        }
+    else:
+        action_counts = {None: items.aggregate(**_action_aggregates(now.date()))}
+    medians = {} if connection.vendor == "postgresql" else _median_by_window(held, key)
+
+    result = []
+    for row in rows:
+        group_key = row.pop(key) if key else None
+        labels = [row.pop(name) for name in label_fields]
+        figures = Figures(key=group_key, label=next((x for x in labels if x), ""), **row)
+        for name, value in action_counts.get(group_key, {}).items():
+            setattr(figures, name, value or 0)
+        if group_key in medians:
+            figures.median_to_recap = medians[group_key]
+        result.append(figures)
+    return result
+
+
+def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[Figures]:
+    """Weekly figures for the TREND_WEEKS weeks (Monday-based, UTC) up to `last_day`."""
+    last_monday = last_day - timedelta(days=last_day.weekday())
+    first_monday = last_monday - timedelta(weeks=TREND_WEEKS - 1)
+    start = datetime.combine(first_monday, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last_monday + timedelta(weeks=1), datetime.min.time(), tzinfo=UTC)
+    held = held_meetings(meetings, start, end, now).annotate(
+        week=TruncWeek("starts_at", tzinfo=UTC)
+    )
+    by_week = {
+        row.pop("week").date(): row
+        for row in held.order_by().values("week").annotate(**_meeting_aggregates(now))
+    }
+    weeks = []
+    for n in range(TREND_WEEKS):
+        monday = first_monday + timedelta(weeks=n)
+        row = by_week.get(monday, {})
+        row.pop("median_to_recap", None)
+        weeks.append(Figures(key=monday, label=monday.isoformat(), **row))
+    return weeks
+
+
+def compliance_report(
+    meetings: QuerySet[Meeting], *, start: date, end: date, now: datetime
+) -> Report:
+    """Figures for the meetings in `meetings` held from `start` to `end` (both inclusive).
+
+    `meetings` is the caller's scope: all meetings for staff, one team's for its
+    admins. A constant number of queries (about eight), whatever the row count.
+    """
+    period_start = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    period_end = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    held = held_meetings(meetings, period_start, period_end, now)
+    return Report(
+        start=start,
+        end=end,
+        total=_grouped(held, None, now)[0],
+        teams=_grouped(held, BY_TEAM, now),
+        organizers=_grouped(held, BY_ORGANIZER, now),
+        trend=_trend(meetings, end, now),
+    )

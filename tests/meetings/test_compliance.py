@@ -1,0 +1,208 @@
+"""Compliance figures against a hand-computed fixture, and their query cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings import compliance, services
+from meetings.compliance import compliance_report
+from meetings.models import Meeting
+from tests.factories import (
+    MeetingFactory,
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    ready_agenda,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+START, END = date(2026, 2, 16), date(2026, 3, 4)
+
+
+def at(day: int, hour: int, month: int = 2) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=UTC)
+
+
+def held(team, organizer, attendees, starts_at, *, agenda_at=None, recap_after=None, title="M"):
+    """A meeting that happened; agenda sent at `agenda_at`, recap `recap_after` the end."""
+    meeting = MeetingFactory(
+        team=team, organizer=organizer, attendees=attendees, starts_at=starts_at,
+        title=title, now=starts_at - timedelta(days=5),
+    )  # fmt: skip
+    if agenda_at:
+        ready_agenda(meeting, by=organizer)
+        meeting.send_agenda(by=organizer, now=agenda_at)
+    if recap_after is not None:
+        meeting.recap_summary = "We decided."
+        if not meeting.action_items.exists():
+            meeting.no_action_items = True
+        meeting.save(update_fields=["recap_summary", "no_action_items"])
+        meeting.publish_recap(by=organizer, now=meeting.ends_at + recap_after)
+    return meeting
+
+
+def action(meeting, owner, due: date, done_at: datetime | None = None):
+    item = services.add_action_item(
+        meeting=meeting, description="Do it", owner=owner, due_date=due, now=meeting.ends_at
+    )
+    if done_at:
+        item.complete(now=done_at)
+    return item
+
+
+@pytest.fixture
+def fixture_meetings(team, organizer, member, team_admin):
+    """Team (lead 24 h, grace 24 h). Hand-computed figures are in the tests below."""
+    # A: agenda 2 days ahead, recap 2 h after end, acknowledged; one item done on time.
+    a = MeetingFactory(team=team, organizer=organizer, attendees=[member],
+                       starts_at=at(17, 10), title="A", now=at(10, 9))  # fmt: skip
+    action(a, member, date(2026, 2, 20), done_at=at(19, 15))
+    ready_agenda(a, by=organizer)
+    a.send_agenda(by=organizer, now=at(15, 10))
+    a.recap_summary = "Done."
+    a.save(update_fields=["recap_summary"])
+    a.publish_recap(by=organizer, now=a.ends_at + timedelta(hours=2))
+    a.attendees.get(user=member).acknowledge(now=at(18, 9))
+    # B: agenda 1 h before start (before start, not lead time), recap 30 h after end,
+    # not acknowledged; one item done late, one open past its due date.
+    b = MeetingFactory(team=team, organizer=organizer, attendees=[member],
+                       starts_at=at(18, 10), title="B", now=at(10, 9))  # fmt: skip
+    ready_agenda(b, by=organizer)
+    b.send_agenda(by=organizer, now=at(18, 9))
+    action(b, member, date(2026, 2, 20), done_at=at(22, 10))
+    action(b, member, date(2026, 2, 25))
+    b.recap_summary = "Done."
+    b.save(update_fields=["recap_summary"])
+    b.publish_recap(by=organizer, now=b.ends_at + timedelta(hours=30))
+    # C: held without agenda, never recapped (grace long over).
+    held(team, organizer, [member], at(19, 10), title="C")
+    # D: canceled: excluded everywhere.
+    d = MeetingFactory(team=team, organizer=organizer, starts_at=at(20, 10), now=at(10, 9))
+    d.cancel(by=organizer, now=at(19, 10))
+    # F: by the team admin, agenda on lead time, recap 10 h after end, acknowledged.
+    f = held(team, team_admin, [member], at(25, 10), agenda_at=at(23, 10),
+             recap_after=timedelta(hours=10), title="F")  # fmt: skip
+    f.attendees.get(user=member).acknowledge(now=at(27, 9))
+    # G: ended 2 h ago without agenda or recap: held, but its recap is not due yet.
+    held(team, organizer, [member], at(4, 9, month=3), title="G")
+    # Not held: still running at NOW, and one outside the period.
+    held(team, organizer, [member], at(4, 11, month=3) + timedelta(minutes=30), title="running")
+    held(team, organizer, [member], at(10, 10), agenda_at=at(1, 10), title="before period")
+    # Another team's meeting: only in the all-teams scope.
+    other = TeamFactory(name="Other")
+    stranger = UserFactory()
+    MembershipFactory(user=stranger, team=other)
+    held(other, stranger, [], at(17, 12), agenda_at=at(10, 12), recap_after=timedelta(hours=1))
+    return {"A": a, "B": b}
+
+
+def test_team_totals_match_hand_computed_figures(team, fixture_meetings):
+    report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
+    total = report.total
+    # Held: A, B, C, F, G (D canceled, "running" not ended, one before the period).
+    assert total.held == 5
+    assert total.agenda_before_start_pct == 60.0  # A, B, F
+    assert total.agenda_lead_time_pct == 40.0  # A, F (B was an hour ahead)
+    # G is still inside its grace period, so 4 are judged: A and F within grace.
+    assert total.recap_judged == 4
+    assert total.recapped_in_grace_pct == 50.0
+    assert total.median_to_recap == timedelta(hours=10)  # of 2 h, 30 h, 10 h
+    assert total.acknowledged_pct == pytest.approx(66.7)  # A and F of A, B, F
+    # A's item on time; B's late one and B's open overdue one are not.
+    assert total.actions_judged == 3
+    assert total.actions_on_time_pct == pytest.approx(33.3)
+
+
+def test_figures_per_organizer(team, organizer, team_admin, fixture_meetings):
+    report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
+    rows = {row.key: row for row in report.organizers}
+    mine = rows[organizer.pk]
+    assert (mine.held, mine.agenda_sent, mine.agenda_on_lead) == (4, 2, 1)
+    assert (mine.recap_judged, mine.recap_in_grace) == (3, 1)
+    assert mine.median_to_recap == timedelta(hours=16)  # mean of the middle pair 2 h, 30 h
+    assert mine.acknowledged_pct == 50.0
+    admins = rows[team_admin.pk]
+    assert (admins.held, admins.agenda_lead_time_pct, admins.recapped_in_grace_pct) == (
+        1,
+        100,
+        100,
+    )
+    assert admins.actions_on_time_pct is None  # no action items: no figure, not 0 %
+    assert mine.label == organizer.display_name
+
+
+def test_all_teams_scope_has_one_row_per_team(team, fixture_meetings):
+    report = compliance_report(Meeting.objects.all(), start=START, end=END, now=NOW)
+    rows = {row.label: row for row in report.teams}
+    assert rows[team.name].held == 5
+    assert rows["Other"].held == 1
+    assert rows["Other"].recapped_in_grace_pct == 100
+    assert report.total.held == 6
+
+
+def test_trend_has_twelve_weeks_with_the_meetings_in_their_week(team, fixture_meetings):
+    report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
+    assert len(report.trend) == compliance.TREND_WEEKS
+    weeks = {row.key: row for row in report.trend}
+    assert weeks[date(2026, 2, 16)].held == 3  # A, B, C
+    assert weeks[date(2026, 2, 23)].held == 1  # F
+    assert weeks[date(2026, 3, 2)].held == 1  # G
+    assert weeks[date(2026, 2, 9)].held == 1  # the one before the period
+    assert report.trend[0].held == 0
+    assert report.trend[0].agenda_before_start_pct is None
+
+
+def test_window_median_fallback_agrees_with_percentile_cont(team, organizer, team_admin,
+                                                            fixture_meetings):  # fmt: skip
+    """The SQLite path (window functions) gives the same medians as PostgreSQL's."""
+    scope = compliance.held_meetings(
+        Meeting.objects.for_team(team),
+        datetime(2026, 2, 16, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC), NOW,
+    )  # fmt: skip
+    by_organizer = compliance._median_by_window(scope, "organizer_id")
+    assert by_organizer == {organizer.pk: timedelta(hours=16), team_admin.pk: timedelta(hours=10)}
+    assert compliance._median_by_window(scope, "") == {None: timedelta(hours=10)}
+
+
+def make_meetings(team, organizers, count: int) -> None:
+    """Many held meetings, written in bulk (the figures, not the writes, are under test)."""
+    rows = []
+    for n in range(count):
+        starts = at(16, 8) + timedelta(hours=n % 300)
+        rows.append(
+            Meeting(
+                team=team, organizer=organizers[n % len(organizers)], title=f"M{n}",
+                starts_at=starts, ends_at=starts + timedelta(minutes=30), time_zone="UTC",
+                desired_outcome="x", agenda_sent_at=starts - timedelta(hours=n % 48 + 1),
+                recap_summary="s" if n % 3 else "",
+                recap_published_at=starts + timedelta(hours=n % 40 + 1) if n % 3 else None,
+                no_action_items=True,
+            )
+        )  # fmt: skip
+    Meeting.objects.bulk_create(rows)
+
+
+def count_queries(scope) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        compliance_report(scope, start=START, end=END, now=NOW)
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_meetings_teams_or_organizers(db):
+    small_team = TeamFactory()
+    small_people = [UserFactory() for _ in range(2)]
+    make_meetings(small_team, small_people, 10)
+    small = count_queries(Meeting.objects.all())
+    for _ in range(4):
+        big_team = TeamFactory()
+        people = [UserFactory() for _ in range(5)]
+        make_meetings(big_team, people, 50)
+    assert Meeting.objects.count() == 210
+    assert count_queries(Meeting.objects.all()) == small
+    assert small <= 8
