@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
 
@@ -24,12 +23,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _services_are_up(django_db_setup, django_db_blocker) -> None:
+def _services_are_up() -> None:
     """Fail the whole run when PostgreSQL or Redis does not answer."""
+    import psycopg
     import redis
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("select 1")
+    db = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            user=db["USER"] or None,
+            password=db["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=5,
+        ).close()
+    except psycopg.Error as exc:
+        pytest.exit(f"PostgreSQL at {db['HOST']}:{db['PORT']} is unreachable: {exc}", 2)
     broker = settings.CELERY_BROKER_URL
     if not broker.startswith("redis"):
         pytest.exit(f"CELERY_BROKER_URL must be a Redis URL for tests, got {broker!r}", 2)

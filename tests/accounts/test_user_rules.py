@@ -1,0 +1,78 @@
+"""User and team rules: time zones, working hours, policy and membership constraints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.models import Membership, Team, User
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_time_zone_is_refused_with_a_clear_message():
+    with pytest.raises(ValidationError, match="not a known time zone"):
+        User.objects.create_user("tz@example.com", "pw", time_zone="Mars/Olympus_Mons")
+    assert not User.objects.filter(email="tz@example.com").exists()
+
+
+def test_email_login_is_case_insensitive():
+    user = User.objects.create_user("Asha@Example.COM", "pw")
+    assert user.email == "asha@example.com"
+    assert User.objects.get_by_natural_key("ASHA@example.com") == user
+
+
+def test_working_hours_must_end_after_they_start_in_database():
+    user = UserFactory()
+    with pytest.raises(IntegrityError, match="user_work_hours_end_after_start"):
+        User.objects.filter(pk=user.pk).update(work_start=time(17), work_end=time(9))
+
+
+def test_at_least_one_working_day_in_database():
+    user = UserFactory()
+    with pytest.raises(IntegrityError, match="user_work_days_valid"):
+        User.objects.filter(pk=user.pk).update(work_days=0)
+
+
+def test_digest_hour_range_in_database():
+    user = UserFactory()
+    with pytest.raises(IntegrityError, match="user_digest_hour_valid"):
+        User.objects.filter(pk=user.pk).update(digest_hour=24)
+
+
+def test_next_working_moment_waits_over_the_weekend_in_local_time():
+    user = UserFactory(time_zone="Asia/Kolkata")  # Mon-Fri 09:00-17:00 by default
+    friday_evening = datetime(2026, 3, 6, 13, 0, tzinfo=UTC)  # 18:30 in Kolkata
+    assert not user.is_working_at(friday_evening)
+    monday_nine = datetime(2026, 3, 9, 3, 30, tzinfo=UTC)  # 09:00 in Kolkata
+    assert user.next_working_moment(friday_evening) == monday_nine
+    assert user.next_working_moment(monday_nine) == monday_nine
+
+
+def test_next_working_moment_follows_dst_change():
+    """New York springs forward on 8 Mar 2026: 09:00 local is 14:00 UTC before, 13:00 after."""
+    user = UserFactory(time_zone="America/New_York")
+    saturday = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    assert user.next_working_moment(saturday) == datetime(2026, 3, 9, 13, 0, tzinfo=UTC)
+
+
+def test_team_policy_constraints():
+    team = Team.objects.create(name="Policy", slug="policy")
+    with pytest.raises(IntegrityError, match="team_escalation_after_grace"), transaction.atomic():
+        Team.objects.filter(pk=team.pk).update(escalate_after=timedelta(hours=1))
+    with pytest.raises(IntegrityError, match="team_agenda_lead_time_positive"):
+        Team.objects.filter(pk=team.pk).update(agenda_lead_time=timedelta(0))
+
+
+def test_membership_is_unique_per_user_and_team_and_role_is_constrained():
+    membership = MembershipFactory()
+    with pytest.raises(ValidationError, match="already a member"):
+        Membership(user=membership.user, team=membership.team).validate_constraints()
+    with pytest.raises(IntegrityError, match="membership_unique_user_team"), transaction.atomic():
+        Membership.objects.create(user=membership.user, team=membership.team)
+    with pytest.raises(IntegrityError, match="membership_role_valid"):
+        Membership.objects.filter(pk=membership.pk).update(role="overlord")
