@@ -856,3 +856,24 @@ class CarriedAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action_item} into {self.meeting}"
+
+
+class SeriesAttendee(models.Model):
+    """Who is invited to every meeting a series generates (the organizer always is)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["series", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "user"],
+                name="series_attendee_unique",
+                violation_error_message="This person is already invited to the series.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.series}"
