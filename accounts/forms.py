@@ -1,0 +1,261 @@
+"""Forms of the accounts pages. They validate input; the rules live in services."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import (
+    WEEKDAY_NAMES,
+    Membership,
+    Role,
+    Team,
+    User,
+    available_time_zones,
+    validate_time_zone,
+)
+
+MAX_POLICY_HOURS = 24 * 60  # 60 days: beyond that a reminder is no use to anyone
+
+
+def time_zone_choices() -> list[str]:
+    return sorted(available_time_zones())
+
+
+class TimeZoneInput(forms.TextInput):
+    """A text box with a <datalist> of IANA zones: type "Berl" and pick Europe/Berlin."""
+
+    # In the app's templates/: the default form renderer reads app template dirs.
+    template_name = "accounts/widgets/time_zone_input.html"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+
+    def get_context(self, name: str, value, attrs) -> dict:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["list_id"] = f"{widget['attrs'].get('id') or name}_zones"
+        widget["attrs"]["list"] = widget["list_id"]
+        widget["zones"] = time_zone_choices()
+        return context
+
+
+class TimeZoneField(forms.CharField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("widget", TimeZoneInput)
+        kwargs.setdefault(
+            "help_text", "Start typing a city, such as Berlin or Kolkata, and pick from the list."
+        )
+        super().__init__(validators=[validate_time_zone], **kwargs)
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form, labelled for email (matched case-insensitively by the manager)."""
+
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an account. "
+        "Both are checked exactly as typed, apart from the email's capitals.",
+    }
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = TimeZoneField(label="Time zone")
+    work_days = forms.TypedMultipleChoiceField(
+        label="Working days",
+        choices=[(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Reminders wait for your working hours on these days.",
+        error_messages={"required": "Pick at least one working day."},
+    )
+    work_start = forms.TimeField(
+        label="Working hours start", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    work_end = forms.TimeField(
+        label="Working hours end", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Send the digest at",
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        coerce=int,
+        help_text="Your local time, on working days.",
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "display_name",
+            "time_zone",
+            "work_days",
+            "work_start",
+            "work_end",
+            "daily_digest",
+            "digest_hour",
+        ]
+        labels = {"display_name": "Display name", "daily_digest": "Email me a daily digest"}
+        help_texts = {"display_name": "How teammates see you. Leave blank to use your email."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bits = self.instance.work_days
+        self.initial["work_days"] = [str(d) for d in range(7) if bits & (1 << d)]
+
+    def clean_display_name(self) -> str:
+        return self.cleaned_data["display_name"].strip()
+
+    def clean_work_days(self) -> int:
+        days = self.cleaned_data["work_days"]
+        return sum(1 << day for day in set(days))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("work_start"), cleaned.get("work_end")
+        if isinstance(start, time) and isinstance(end, time) and end <= start:
+            self.add_error("work_end", "Working hours must end after they start.")
+        return cleaned
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, inviter: Membership | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if inviter is not None and inviter.role != Role.OWNER:
+            # Only owners create owners; admins are not offered the choice.
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class SwitchTeamForm(forms.Form):
+    team = forms.IntegerField(label="Team", min_value=1, max_value=2**63 - 1)
+
+
+def _hours_field(label: str, help_text: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=MAX_POLICY_HOURS,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
+    )
+
+
+class TeamPolicyForm(forms.Form):
+    """Team name and policy; durations are entered as whole hours."""
+
+    name = forms.CharField(label="Team name", max_length=100)
+    agenda_lead_hours = _hours_field(
+        "Agenda due, hours before the start", "The organizer is reminded until it is sent."
+    )
+    recap_grace_hours = _hours_field(
+        "Recap due, hours after the end", "After this the recap counts as late."
+    )
+    escalate_after_hours = _hours_field(
+        "Tell team admins after, hours after the end",
+        "Must be longer than the recap grace period.",
+    )
+    notify_no_agenda = forms.BooleanField(
+        label="Tell attendees when a meeting starts without an agenda", required=False
+    )
+
+    @classmethod
+    def for_team(cls, team: Team, data=None) -> TeamPolicyForm:
+        initial = {
+            "name": team.name,
+            "agenda_lead_hours": _whole_hours(team.agenda_lead_time),
+            "recap_grace_hours": _whole_hours(team.recap_grace),
+            "escalate_after_hours": _whole_hours(team.escalate_after),
+            "notify_no_agenda": team.notify_no_agenda,
+        }
+        return cls(data, initial=initial)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the team a name.")
+        return name
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        grace, escalate = cleaned.get("recap_grace_hours"), cleaned.get("escalate_after_hours")
+        if grace is not None and escalate is not None and escalate <= grace:
+            self.add_error(
+                "escalate_after_hours", "Escalation must come after the recap grace period."
+            )
+        return cleaned
+
+    def apply_to(self, team: Team) -> Team:
+        data = self.cleaned_data
+        team.name = data["name"]
+        team.agenda_lead_time = timedelta(hours=data["agenda_lead_hours"])
+        team.recap_grace = timedelta(hours=data["recap_grace_hours"])
+        team.escalate_after = timedelta(hours=data["escalate_after_hours"])
+        team.notify_no_agenda = data["notify_no_agenda"]
+        return team
+
+
+def _whole_hours(duration: timedelta) -> int:
+    return max(1, round(duration.total_seconds() / 3600))
+
+
+class SignUpForm(forms.Form):
+    """Account creation from an invitation; the email comes from the invitation."""
+
+    display_name = forms.CharField(
+        label="Your name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    time_zone = TimeZoneField(label="Your time zone", initial="UTC")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password and not only digits.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data["display_name"].strip()
+        if not name:
+            raise forms.ValidationError("Tell your teammates your name.")
+        return name
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            probe = User(email=self.email, display_name=cleaned.get("display_name", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

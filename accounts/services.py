@@ -1,0 +1,224 @@
+"""Team membership writes: invitations, role changes, removals.
+
+Each service takes keyword-only arguments and `now=` where time matters, runs in
+one transaction and returns what it changed. A refused change raises
+`TeamRuleBroken` with a message worded for the person who clicked, and writes
+nothing. Views decide *who may ask* (admins only, 403 otherwise); these
+functions decide *what is allowed* (owners stay, only owners touch owners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import Invitation, Membership, Role, Team, User
+
+INVITATION_SALT = "bookend.accounts.invitation"
+
+
+class TeamRuleBroken(ValidationError):
+    """A membership rule refused the change; nothing was written."""
+
+
+# --- invitations -----------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """A signed, timestamped token naming the invitation and the address it went to."""
+    return signing.dumps({"i": invitation.pk, "e": invitation.email}, salt=INVITATION_SALT)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    path = reverse("accounts:accept_invitation", args=[invitation_token(invitation)])
+    return f"{settings.SITE_URL}{path}"
+
+
+@dataclass(frozen=True)
+class InvitationCheck:
+    """What a clicked invitation link turned out to be."""
+
+    invitation: Invitation | None
+    problem: str = ""  # "", "invalid", "expired", "used"
+
+
+def check_invitation_token(token: str) -> InvitationCheck:
+    """Read a link's token: tampered, expired, used or revoked links name their problem."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
+    except signing.SignatureExpired:
+        return InvitationCheck(None, "expired")
+    except signing.BadSignature:
+        return InvitationCheck(None, "invalid")
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        return InvitationCheck(None, "invalid")
+    invitation = (
+        Invitation.objects.select_related("team", "invited_by")
+        .filter(pk=data["i"], email=data.get("e"))
+        .first()
+    )
+    if invitation is None:
+        # Revoked (deleted) invitations end up here too.
+        return InvitationCheck(None, "invalid")
+    if invitation.accepted_at is not None:
+        return InvitationCheck(invitation, "used")
+    return InvitationCheck(invitation)
+
+
+def _send_invitation_email(invitation: Invitation) -> None:
+    context = {
+        "invitation": invitation,
+        "team": invitation.team,
+        "inviter": invitation.invited_by,
+        "url": invitation_url(invitation),
+        "max_age_days": settings.INVITATION_MAX_AGE.days,
+    }
+    subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/invitation-body.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/invitation-body.html", context), "text/html"
+    )
+    message.send()
+
+
+@transaction.atomic
+def invite(*, team: Team, email: str, role: str, invited_by: User, now: datetime) -> Invitation:
+    """Invite `email` to `team`, or renew and resend an open invitation to that address.
+
+    The email goes out after commit, so a rolled-back invitation never mails a
+    link that would not work.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    if role not in Role.values:
+        raise TeamRuleBroken("Pick a role: owner, admin or member.")
+    inviter = Membership.objects.filter(team=team, user=invited_by).first()
+    if inviter is None or not inviter.is_admin:
+        raise TeamRuleBroken("Only team owners and admins invite people.")
+    if role == Role.OWNER and inviter.role != Role.OWNER:
+        raise TeamRuleBroken("Only an owner can invite another owner.")
+    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+        raise TeamRuleBroken(f"{email} is already a member of {team}.")
+    # Lock any open invitation for this address, so two admins clicking at once
+    # renew one row instead of racing into the unique constraint.
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(team=team, email=email, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        invitation = Invitation(team=team, email=email)
+    invitation.role = role
+    invitation.invited_by = invited_by
+    invitation.created_at = now
+    invitation.full_clean(validate_constraints=False)
+    invitation.save()
+    transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation) -> None:
+    """Delete an open invitation: its link then reads as no longer valid."""
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, user: User, now: datetime) -> Membership:
+    """Add `user` to the invitation's team and mark the invitation used.
+
+    The conditional update claims the invitation: of two clicks at once only one
+    gets the row, the other is told the link was already used. A user who is
+    already a member keeps their role (an invitation never demotes anyone).
+    """
+    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        accepted_at=now
+    )
+    if not claimed:
+        raise TeamRuleBroken("This invitation has already been used.")
+    membership, _ = Membership.objects.get_or_create(
+        team=invitation.team,
+        user=user,
+        defaults={"role": invitation.role, "joined_at": now},
+    )
+    return membership
+
+
+@transaction.atomic
+def sign_up_with_invitation(
+    *,
+    invitation: Invitation,
+    display_name: str,
+    password: str,
+    time_zone: str,
+    now: datetime,
+) -> Membership:
+    """Create the account for the invited address and join the team, all or nothing."""
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise TeamRuleBroken("An account with this address exists already; log in to accept.")
+    user = User.objects.create_user(
+        invitation.email,
+        password,
+        display_name=display_name,
+        time_zone=time_zone,
+        date_joined=now,
+    )
+    return accept_invitation(invitation=invitation, user=user, now=now)
+
+
+# --- roles and removal -------------------------------------------------------------
+
+
+def _check_may_manage(*, target: Membership, by: Membership) -> None:
+    if by.team_id != target.team_id or not by.is_admin:
+        raise TeamRuleBroken("Only team owners and admins manage members.")
+    if target.role == Role.OWNER and by.role != Role.OWNER:
+        raise TeamRuleBroken("Only an owner can change or remove another owner.")
+
+
+def _owners_left_after(target: Membership) -> int:
+    # Lock the team's owner rows so two admins demoting the last two owners at
+    # once cannot both see "another owner remains".
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(team_id=target.team_id, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    return len([pk for pk in owners if pk != target.pk])
+
+
+@transaction.atomic
+def change_role(*, membership: Membership, role: str, by: Membership) -> Membership:
+    if role not in Role.values:
+        raise TeamRuleBroken("Pick a role: owner, admin or member.")
+    _check_may_manage(target=membership, by=by)
+    if role == Role.OWNER and by.role != Role.OWNER:
+        raise TeamRuleBroken("Only an owner can make someone an owner.")
+    if (
+        membership.role == Role.OWNER
+        and role != Role.OWNER
+        and _owners_left_after(membership) == 0
+    ):
+        raise TeamRuleBroken("A team keeps at least one owner; make someone else owner first.")
+    Membership.objects.filter(pk=membership.pk).update(role=role)
+    membership.role = role
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, by: Membership) -> None:
+    _check_may_manage(target=membership, by=by)
+    if membership.role == Role.OWNER and _owners_left_after(membership) == 0:
+        raise TeamRuleBroken("A team keeps at least one owner; make someone else owner first.")
+    Membership.objects.filter(pk=membership.pk).delete()

@@ -1,0 +1,369 @@
+"""Accounts pages: profile, team members and policy, invitations.
+
+Thin function views. The current team comes from `accounts.teams` and is
+re-checked against the database on every request; a member of another team
+gets 404 for this team's memberships (they are looked up inside the current
+team), and a plain member gets 403 for admin actions.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import InviteForm, ProfileForm, RoleForm, SignUpForm, SwitchTeamForm, TeamPolicyForm
+from .models import Invitation, Membership, Role, User
+from .teams import current_membership, memberships_of, switch_team
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _membership_or_404(request: HttpRequest) -> Membership:
+    """The current team's membership; a user in no team has no team pages."""
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404("You are not a member of any team.")
+    return membership
+
+
+def _admin_membership(request: HttpRequest) -> Membership:
+    membership = _membership_or_404(request)
+    if not membership.is_admin:
+        raise PermissionDenied("Only team owners and admins do this.")
+    return membership
+
+
+def _members_of(membership: Membership):
+    return (
+        Membership.objects.filter(team_id=membership.team_id)
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )
+
+
+def _open_invitations(membership: Membership):
+    return (
+        Invitation.objects.filter(team_id=membership.team_id, accepted_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _role_choices_for(me: Membership) -> list[tuple[str, str]]:
+    if me.role == Role.OWNER:
+        return list(Role.choices)
+    return [c for c in Role.choices if c[0] != Role.OWNER]
+
+
+# --- profile -----------------------------------------------------------------------
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your profile is saved.")
+            if request.htmx:
+                # The time zone may have changed: reload so every time on the page follows.
+                response = HttpResponse(status=204)
+                response["HX-Refresh"] = "true"
+                return response
+            return redirect("accounts:profile")
+        # The bound instance may hold rejected values; show the name the user really has.
+        user.refresh_from_db()
+        messages.error(request, "Your profile was not saved; see the marked fields.")
+    else:
+        form = ProfileForm(instance=user)
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_POST
+def regenerate_calendar_token(request: HttpRequest) -> HttpResponse:
+    request.user.regenerate_calendar_token()
+    messages.success(
+        request,
+        "Your calendar feed has a new secret address; the old one stopped working. "
+        "Subscribe again with the new one.",
+    )
+    return redirect(reverse("accounts:profile") + "#calendar")
+
+
+# --- team --------------------------------------------------------------------------
+
+
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    me = _membership_or_404(request)
+    context = {
+        "me": me,
+        "members": list(_members_of(me)),
+        "invitations": list(_open_invitations(me)) if me.is_admin else [],
+        "invite_form": InviteForm(inviter=me),
+        "role_choices": _role_choices_for(me),
+    }
+    return render(request, "accounts/team.html", context)
+
+
+@login_required
+def team_settings(request: HttpRequest) -> HttpResponse:
+    me = _admin_membership(request)
+    team_obj = me.team
+    if request.method == "POST":
+        form = TeamPolicyForm.for_team(team_obj, request.POST)
+        if form.is_valid():
+            form.apply_to(team_obj)
+            team_obj.full_clean()
+            team_obj.save()
+            messages.success(request, f"The policy of {team_obj.name} is saved.")
+            return redirect("accounts:team_settings")
+        messages.error(request, "The policy was not saved; see the marked fields.")
+    else:
+        form = TeamPolicyForm.for_team(team_obj)
+    return render(request, "accounts/team_settings.html", {"form": form, "me": me})
+
+
+@login_required
+@require_POST
+def switch_team_view(request: HttpRequest) -> HttpResponse:
+    form = SwitchTeamForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such team.")
+    membership = switch_team(request, form.cleaned_data["team"])
+    if membership is None:
+        raise Http404("No such team.")
+    messages.success(request, f"You are now working in {membership.team.name}.")
+    return redirect(_safe_next(request, reverse("meetings:home")))
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    me = _admin_membership(request)
+    form = InviteForm(request.POST, inviter=me)
+    if form.is_valid():
+        try:
+            invitation = services.invite(
+                team=me.team,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+                now=timezone.now(),
+            )
+        except services.TeamRuleBroken as error:
+            form.add_error("email", error)
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email} as {invitation.get_role_display()}.",
+            )
+            if request.htmx:
+                context = {
+                    "me": me,
+                    "invitations": list(_open_invitations(me)),
+                    "invite_form": InviteForm(inviter=me),
+                }
+                return render(request, "accounts/team.html#invitations", context)
+            return redirect(reverse("accounts:team") + "#invitations")
+    messages.error(request, "Nobody was invited; see the marked field.")
+    context = {"me": me, "invitations": list(_open_invitations(me)), "invite_form": form}
+    if request.htmx:
+        return render(request, "accounts/team.html#invitations", context)
+    context |= {"members": list(_members_of(me)), "role_choices": _role_choices_for(me)}
+    return render(request, "accounts/team.html", context)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _membership_or_404(request)
+    invitation = get_object_or_404(
+        Invitation.objects.filter(team_id=me.team_id, accepted_at__isnull=True), pk=pk
+    )
+    if not me.is_admin:
+        raise PermissionDenied("Only team owners and admins revoke invitations.")
+    services.revoke_invitation(invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.email} is revoked.")
+    if request.htmx:
+        return render(
+            request,
+            "accounts/team.html#invitations",
+            {
+                "me": me,
+                "invitations": list(_open_invitations(me)),
+                "invite_form": InviteForm(inviter=me),
+            },
+        )
+    return redirect(reverse("accounts:team") + "#invitations")
+
+
+def _managed_membership(request: HttpRequest, pk: int) -> tuple[Membership, Membership]:
+    """(me, target): target looked up inside my current team, so others' rows are 404."""
+    me = _membership_or_404(request)
+    target = get_object_or_404(
+        Membership.objects.filter(team_id=me.team_id).select_related("user", "team"), pk=pk
+    )
+    if not me.is_admin:
+        raise PermissionDenied("Only team owners and admins manage members.")
+    return me, target
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    me, target = _managed_membership(request, pk)
+    form = RoleForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.change_role(membership=target, role=form.cleaned_data["role"], by=me)
+        except services.TeamRuleBroken as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{target.user.name} is now {target.get_role_display()}.")
+    else:
+        error = "Pick a role: owner, admin or member."
+    if error:
+        messages.error(request, error)
+    if request.htmx:
+        target.refresh_from_db(fields=["role"])
+        context = {
+            "me": me,
+            "m": target,
+            "role_choices": _role_choices_for(me),
+            "row_error": error,
+        }
+        return render(request, "accounts/team.html#member_row", context)
+    return redirect(reverse("accounts:team") + f"#member-{target.pk}")
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    me, target = _managed_membership(request, pk)
+    leaving = target.pk == me.pk
+    try:
+        services.remove_member(membership=target, by=me)
+    except services.TeamRuleBroken as exc:
+        messages.error(request, " ".join(exc.messages))
+        if request.htmx:
+            context = {
+                "me": me,
+                "m": target,
+                "role_choices": _role_choices_for(me),
+                "row_error": " ".join(exc.messages),
+            }
+            return render(request, "accounts/team.html#member_row", context)
+        return redirect(reverse("accounts:team") + f"#member-{target.pk}")
+    if leaving:
+        messages.success(request, f"You left {target.team.name}.")
+        response = HttpResponse(status=204)
+        if request.htmx:
+            response["HX-Redirect"] = reverse("meetings:home")
+            return response
+        return redirect("meetings:home")
+    messages.success(request, f"{target.user.name} was removed from {target.team.name}.")
+    if request.htmx:
+        # The row disappears (empty swap); the flash message comes out of band.
+        return render(request, "accounts/team.html#member_removed", {"me": me})
+    return redirect("accounts:team")
+
+
+# --- invitation acceptance ---------------------------------------------------------
+
+
+@login_not_required
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    check = services.check_invitation_token(token)
+    if check.problem:
+        status = 400 if check.problem == "invalid" else 410
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"problem": check.problem, "invitation": check.invitation},
+            status=status,
+        )
+    invitation = check.invitation
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    now = timezone.now()
+
+    if request.user.is_authenticated:
+        already = any(m.team_id == invitation.team_id for m in memberships_of(request))
+        if request.method == "POST":
+            try:
+                membership = services.accept_invitation(
+                    invitation=invitation, user=request.user, now=now
+                )
+            except services.TeamRuleBroken:
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {"problem": "used", "invitation": invitation},
+                    status=410,
+                )
+            request._bookend_memberships = None  # re-read: the user just joined
+            switch_team(request, membership.team_id)
+            messages.success(request, f"Welcome to {membership.team.name}.")
+            return redirect("meetings:home")
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "already_member": already},
+        )
+
+    if existing is not None:
+        # The invited address has an account: log in first, then come back here.
+        return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+
+    if request.method == "POST":
+        form = SignUpForm(request.POST, email=invitation.email)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    membership = services.sign_up_with_invitation(
+                        invitation=invitation,
+                        display_name=form.cleaned_data["display_name"],
+                        password=form.cleaned_data["password1"],
+                        time_zone=form.cleaned_data["time_zone"],
+                        now=now,
+                    )
+            except services.TeamRuleBroken:
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {"problem": "used", "invitation": invitation},
+                    status=410,
+                )
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            switch_team(request, membership.team_id)
+            messages.success(request, f"Welcome to Bookend and to {membership.team.name}.")
+            return redirect("meetings:home")
+        messages.error(request, "Your account was not created; see the marked fields.")
+    else:
+        form = SignUpForm(email=invitation.email)
+    return render(
+        request, "accounts/invitation_signup.html", {"invitation": invitation, "form": form}
+    )
