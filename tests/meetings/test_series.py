@@ -78,17 +78,20 @@ def test_generation_moves_with_time_and_skips_past_occurrences(team, organizer, 
 def test_database_refuses_a_second_meeting_for_one_occurrence(team, organizer):
     series = weekly(team, organizer)
     first = series.meetings.first()
-    with pytest.raises(IntegrityError, match="meeting_unique_series_occurrence"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO meetings_meeting (team_id, series_id, occurrence_start, title, "
-                "organizer_id, starts_at, ends_at, time_zone, location, created_at, "
-                "desired_outcome, sequence, recap_summary, recap_notes, no_action_items) "
-                "SELECT team_id, series_id, occurrence_start, title, organizer_id, starts_at, "
-                "ends_at, time_zone, location, created_at, desired_outcome, sequence, "
-                "recap_summary, recap_notes, no_action_items FROM meetings_meeting WHERE id = %s",
-                [first.pk],
-            )
+    with (
+        pytest.raises(IntegrityError, match="meeting_unique_series_occurrence"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO meetings_meeting (team_id, series_id, occurrence_start, title, "
+            "organizer_id, starts_at, ends_at, time_zone, location, created_at, "
+            "desired_outcome, sequence, recap_summary, recap_notes, no_action_items) "
+            "SELECT team_id, series_id, occurrence_start, title, organizer_id, starts_at, "
+            "ends_at, time_zone, location, created_at, desired_outcome, sequence, "
+            "recap_summary, recap_notes, no_action_items FROM meetings_meeting WHERE id = %s",
+            [first.pk],
+        )
 
 
 @pytest.mark.django_db(transaction=True)
