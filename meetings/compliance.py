@@ -64,6 +64,20 @@ def _time_to_recap() -> ExpressionWrapper:
     return ExpressionWrapper(F("recap_published_at") - F("ends_at"), output_field=DurationField())
 
 
+def duration_text(span: timedelta) -> str:
+    """A short human reading of a duration: "3 days 4 h", "5 h 20 min", "12 min"."""
+    minutes = round(abs(span).total_seconds() / 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        text = f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    elif hours:
+        text = f"{hours} h" + (f" {minutes} min" if minutes else "")
+    else:
+        text = f"{minutes} min"
+    return text
+
+
 def _pct(part: int, whole: int) -> float | None:
     return None if not whole else round(100 * part / whole, 1)
 
@@ -84,6 +98,10 @@ class Figures:
     actions_judged: int = 0
     actions_done_on_time: int = 0
     median_to_recap: timedelta | None = None
+
+    @property
+    def median_to_recap_text(self) -> str:
+        return "" if self.median_to_recap is None else duration_text(self.median_to_recap)
 
     @property
     def agenda_before_start_pct(self) -> float | None:
