@@ -47,7 +47,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Bookend is starting at http://127.0.0.1:8000/"
+	@echo "  Bookend is starting at http://127.0.0.1:$${PORT:-8000}/"
 	@echo "  Log in as demo@example.com with password: demo   (admin: /admin/)"
 	@echo "  Emails are printed below (EMAIL_URL=consolemail://). Ctrl-C stops everything."
 	@echo
