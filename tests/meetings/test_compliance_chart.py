@@ -1,0 +1,55 @@
+"""The server-rendered SVG trend chart."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from meetings.charts import TREND_SERIES, trend_svg
+from meetings.compliance import Figures
+
+
+def weeks(values: list[tuple[int, int] | None]) -> list[Figures]:
+    """One Figures per week: (agenda sent, held), or None for a week without meetings."""
+    monday = date(2026, 1, 5)
+    rows = []
+    for n, value in enumerate(values):
+        sent, held = value or (0, 0)
+        rows.append(
+            Figures(key=monday + timedelta(weeks=n), held=held, agenda_sent=sent,
+                    agenda_on_lead=sent, recap_judged=held, recap_in_grace=sent)
+        )  # fmt: skip
+    return rows
+
+
+def test_chart_is_an_accessible_image_with_title_and_description():
+    svg = trend_svg(weeks([(1, 2), (2, 2)]), title="Team A trend")
+    assert svg.startswith('<svg class="trend-chart" role="img"')
+    assert '<title id="trend-title">Team A trend</title>' in svg
+    assert "<desc" in svg and "week of 05 Jan 2026" in svg
+
+
+def test_each_series_has_a_legend_entry_and_its_own_dash_and_marker():
+    svg = trend_svg(weeks([(1, 2), (2, 2), (0, 2)]), title="t")
+    for series in TREND_SERIES:
+        assert series.label in svg
+    assert 'stroke-dasharray="6 4"' in svg
+    assert "<rect" in svg and "<polygon" in svg and "<circle" in svg
+
+
+def test_weeks_without_meetings_leave_a_gap_not_a_zero():
+    svg = trend_svg(weeks([(1, 2), (2, 2), None, (1, 1), (1, 1)]), title="t")
+    # Two separate runs per series (before and after the empty week): 2 x 3 paths.
+    assert svg.count("<path") == 6
+    # 100 % sits at the top of the plot (y = 12), 0 % at the bottom (y = 200).
+    assert "M44.0,106.0 L190.0,12.0" in svg
+
+
+def test_title_is_escaped():
+    svg = trend_svg(weeks([(1, 1)]), title="<script>alert(1)</script>")
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+
+
+def test_no_inline_style_so_the_content_security_policy_allows_it():
+    svg = trend_svg(weeks([(1, 2), (2, 2)]), title="t")
+    assert "style=" not in svg

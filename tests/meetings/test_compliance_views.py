@@ -1,0 +1,119 @@
+"""The team compliance page in the app: team admins only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.models import Meeting
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(team) -> str:
+    return reverse("compliance:team", args=[team.slug])
+
+
+def held(team, organizer, *, days_ago: int, agenda: bool, recap_hours: float | None = None):
+    starts = timezone.now() - timedelta(days=days_ago)
+    return Meeting.objects.create(
+        team=team, organizer=organizer, title="Held", time_zone="UTC",
+        starts_at=starts, ends_at=starts + timedelta(hours=1),
+        desired_outcome="x" if agenda else "",
+        agenda_sent_at=starts - timedelta(days=2) if agenda else None,
+        recap_summary="s" if recap_hours is not None else "", no_action_items=True,
+        recap_published_at=(starts + timedelta(hours=1 + recap_hours)
+                            if recap_hours is not None else None),
+    )  # fmt: skip
+
+
+def test_team_admin_sees_figures_chart_and_data_table(client, team, team_admin, organizer):
+    held(team, organizer, days_ago=3, agenda=True, recap_hours=2)
+    held(team, organizer, days_ago=4, agenda=False)
+    client.force_login(team_admin)
+    response = client.get(url(team))
+    assert response.status_code == 200
+    total = response.context["report"].total
+    assert (total.held, total.agenda_before_start_pct) == (2, 50.0)
+    content = response.content.decode()
+    assert '<svg class="trend-chart" role="img"' in content
+    assert '<title id="trend-title">' in content
+    assert "the numbers behind the chart" in content
+    assert organizer.display_name in content
+    assert "2 h" in content  # the median time to recap
+
+
+def test_member_who_is_not_admin_gets_403(client, team, member):
+    client.force_login(member)
+    assert client.get(url(team)).status_code == 403
+
+
+def test_outsider_gets_404(client, team, outsider):
+    client.force_login(outsider)
+    assert client.get(url(team)).status_code == 404
+
+
+def test_unknown_team_is_404(client, team_admin):
+    client.force_login(team_admin)
+    assert client.get("/compliance/no-such-team/").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, team):
+    response = client.get(url(team))
+    assert response.status_code == 302
+    assert "next=" in response["Location"]
+
+
+def test_other_teams_meetings_are_not_counted(client, team, team_admin, organizer, outsider):
+    other_team = outsider.memberships.get().team
+    held(other_team, outsider, days_ago=3, agenda=True)
+    held(team, organizer, days_ago=3, agenda=False)
+    client.force_login(team_admin)
+    assert client.get(url(team)).context["report"].total.held == 1
+
+
+def test_chosen_period_is_used(client, team, team_admin, organizer):
+    held(team, organizer, days_ago=40, agenda=True)
+    held(team, organizer, days_ago=3, agenda=False)
+    client.force_login(team_admin)
+    today = timezone.localdate()
+    period = {"start": (today - timedelta(days=60)).isoformat(), "end": today.isoformat()}
+    assert client.get(url(team), period).context["report"].total.held == 2
+    assert client.get(url(team)).context["report"].total.held == 1  # last four weeks
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"start": "2026-03-10", "end": "2026-03-01"}, {"start": "nonsense", "end": ""},
+     {"start": "2020-01-01", "end": "2026-01-01"}],
+)  # fmt: skip
+def test_bad_period_shows_a_message_and_the_default_period(client, team, team_admin, period):
+    client.force_login(team_admin)
+    response = client.get(url(team), period)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert response.context["report"].end == timezone.localdate()
+    assert b'role="alert"' in response.content
+
+
+def test_query_count_does_not_grow_with_meetings(client, team, team_admin):
+    organizers = [UserFactory() for _ in range(3)]
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url(team)).status_code == 200
+        return len(queries)
+
+    client.force_login(team_admin)
+    for n in range(10):
+        held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0, recap_hours=n)
+    few = count()
+    for n in range(190):
+        held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0, recap_hours=n)
+    assert count() == few
