@@ -9,7 +9,7 @@ written in the meeting's own zone with a VTIMEZONE for every zone used.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -108,3 +108,55 @@ def build_calendar(
 def invitation(meeting: Meeting) -> bytes:
     """The .ics attached to an agenda digest: REQUEST, or CANCEL once canceled."""
     return build_calendar([meeting], method="CANCEL" if meeting.canceled_at else "REQUEST")
+
+
+# -- Subscription feeds --------------------------------------------------------
+
+_STATUS_LINES = {
+    "draft": "Agenda: not sent yet.",
+    "agenda_sent": "Agenda: sent.",
+    "in_progress": "In progress.",
+    "awaiting_recap": "Recap: not published yet.",
+    "recapped": "Recap: published.",
+    "held_without_agenda": "Held without agenda; recap not published yet.",
+    "canceled": "This meeting is canceled.",
+}
+
+
+def feed_description(meeting: Meeting, *, now: datetime) -> str:
+    """DESCRIPTION for a feed: agenda/recap status first (BLUF), then the agenda, the link."""
+    link = site_url(reverse("meetings:detail", args=[meeting.pk]))
+    status = meeting.status_at(now)
+    lines = [_STATUS_LINES.get(status, "")]
+    if meeting.agenda_sent_at and not meeting.canceled_at:
+        lines.append(f"Desired outcome: {meeting.desired_outcome}")
+        for item in meeting.agenda_items.all():
+            box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
+            lines.append(f"- {item.title}{box}")
+    lines.append(f"Agenda and recap: {link}")
+    return "\n".join(line for line in lines if line)
+
+
+def build_feed(meetings: Iterable[Meeting], *, name: str, now: datetime | None = None) -> bytes:
+    """A calendar that apps subscribe to: one VEVENT per meeting, canceled ones CANCELLED.
+
+    No METHOD (a published feed, not a scheduling message). Expects the same
+    prefetching as `meeting_event`.
+    """
+    now = now or timezone.now()
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    # How often subscribers should refresh: Apple reads REFRESH-INTERVAL, Outlook
+    # X-PUBLISHED-TTL; Google ignores both and refreshes on its own schedule.
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    for meeting in meetings:
+        event = meeting_event(meeting, now=now)
+        event.pop("description", None)
+        event.add("description", feed_description(meeting, now=now))
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
