@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 
 from .models import Invitation, Membership, Team, User
 
@@ -10,13 +12,24 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "team"]
+    fields = ["user", "team", "role", "joined_at"]
+
+
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    extra = 0
+    autocomplete_fields = ["invited_by"]
+    fields = ["email", "role", "invited_by", "created_at", "accepted_at"]
+    # Acceptance happens through the signed link only.
+    readonly_fields = ["created_at", "accepted_at"]
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "display_name", "time_zone", "is_staff", "is_active"]
-    list_filter = ["is_staff", "is_active", "daily_digest"]
+    list_display = ["email", "display_name", "time_zone", "daily_digest", "is_staff",
+                    "is_active", "last_login"]  # fmt: skip
+    list_filter = ["is_staff", "is_active", "daily_digest", "memberships__team"]
     search_fields = ["email", "display_name"]
     readonly_fields = ["last_login", "date_joined", "calendar_token"]
     inlines = [MembershipInline]
@@ -38,10 +51,21 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "agenda_lead_time", "recap_grace", "escalate_after"]
+    list_display = ["name", "slug", "member_count", "agenda_lead_time", "recap_grace",
+                    "escalate_after", "notify_no_agenda"]  # fmt: skip
+    list_filter = ["notify_no_agenda"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    readonly_fields = ["created_at"]
+    inlines = [MembershipInline, InvitationInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        # One grouped query for the column, not one count per row.
+        return super().get_queryset(request).annotate(member_total=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, team: Team) -> int:
+        return team.member_total
 
 
 @admin.register(Membership)
@@ -49,14 +73,15 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "role", "joined_at"]
     list_filter = ["role", "team"]
     list_select_related = ["user", "team"]
-    search_fields = ["user__email", "team__name"]
+    search_fields = ["user__email", "user__display_name", "team__name"]
     autocomplete_fields = ["user", "team"]
 
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "team", "role", "invited_by", "created_at", "accepted_at"]
-    list_filter = ["team", "role"]
+    list_filter = ["team", "role", ("accepted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["team", "invited_by"]
-    search_fields = ["email"]
+    search_fields = ["email", "team__name"]
     autocomplete_fields = ["team", "invited_by"]
+    readonly_fields = ["created_at", "accepted_at"]
