@@ -167,3 +167,240 @@ def complete_action_item(*, item: ActionItem, now: datetime) -> ActionItem:
 def reopen_action_item(*, item: ActionItem) -> ActionItem:
     item.reopen()
     return item
+
+
+# -- Editing from the meeting page ---------------------------------------------
+# The meeting page changes a meeting piece by piece. Each service below locks the
+# meeting row first, so a change cannot interleave with a send, a publish or a
+# cancel of the same meeting, then re-checks the rule against the locked row.
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+def _check_agenda_open(row: Meeting, now: datetime) -> None:
+    """The agenda can change until the meeting starts (rule 3), never once canceled."""
+    if row.canceled_at:
+        raise RuleBroken("This meeting is canceled.")
+    if now >= row.starts_at:
+        raise RuleBroken("The meeting has started, so its agenda can no longer change.")
+
+
+def _check_recap_open(row: Meeting, now: datetime) -> None:
+    """The recap can be drafted from the start until it is published."""
+    if row.canceled_at:
+        raise RuleBroken("A canceled meeting has no recap.")
+    if row.recap_published_at:
+        raise RuleBroken("The recap is already published and can no longer change.")
+    if now < row.starts_at:
+        raise RuleBroken("The recap opens when the meeting starts.")
+
+
+@transaction.atomic
+def update_meeting(
+    *,
+    meeting: Meeting,
+    by: User,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str = "",
+    attendees: Iterable[User] | None = None,
+    now: datetime,
+) -> Meeting:
+    """Change title, times, place and attendees. The organizer always stays an attendee.
+
+    Moving the times is refused where it would break a recorded fact: an agenda
+    sent before the new start, a recap published after the new end.
+    """
+    row = _lock(meeting)
+    if row.canceled_at:
+        raise RuleBroken("This meeting is canceled and can no longer change.")
+    problems = []
+    times_changed = (row.starts_at, row.ends_at) != (starts_at, ends_at)
+    if ends_at <= starts_at:
+        problems.append("A meeting must end after it starts.")
+    if times_changed and row.agenda_sent_at and starts_at <= row.agenda_sent_at:
+        problems.append(
+            "The agenda was already sent, so the meeting cannot move to start before that."
+        )
+    if times_changed and row.recap_published_at and ends_at > row.recap_published_at:
+        problems.append("The recap is published, so the meeting cannot move to end after that.")
+    if not title.strip():
+        problems.append("A meeting needs a title.")
+    if problems:
+        raise RuleBroken(problems)
+    told = (row.title, row.location) != (title, location) or times_changed
+    row.title, row.starts_at, row.ends_at, row.location = title, starts_at, ends_at, location
+    if told:
+        # Attendees' calendars see a new version of the invitation.
+        row.sequence += 1
+    row.full_clean()
+    row.save(update_fields=["title", "starts_at", "ends_at", "location", "sequence"])
+    if attendees is not None:
+        wanted = {u.pk: u for u in attendees}
+        wanted.pop(row.organizer_id, None)
+        _require_members(row.team, wanted.values(), "attendee")
+        row.attendees.exclude(user_id__in=[*wanted, row.organizer_id]).delete()
+        existing = set(row.attendees.values_list("user_id", flat=True))
+        Attendee.objects.bulk_create(
+            Attendee(meeting=row, user=user, required=True)
+            for pk, user in wanted.items()
+            if pk not in existing
+        )
+    meeting._refresh_from(row)
+    return meeting
+
+
+@transaction.atomic
+def set_desired_outcome(*, meeting: Meeting, text: str, now: datetime) -> Meeting:
+    row = _lock(meeting)
+    _check_agenda_open(row, now)
+    if row.agenda_sent_at and not text.strip():
+        raise RuleBroken("A sent agenda must state the desired outcome.")
+    row.desired_outcome = text
+    row.save(update_fields=["desired_outcome"])
+    meeting._refresh_from(row)
+    return meeting
+
+
+@transaction.atomic
+def propose_agenda_item(
+    *,
+    meeting: Meeting,
+    title: str,
+    added_by: User,
+    owner: User | None = None,
+    timebox_minutes: int | None = None,
+    notes: str = "",
+    now: datetime,
+) -> AgendaItem:
+    """Add an item (the organizer) or a talking point (an attendee) before the start."""
+    _check_agenda_open(_lock(meeting), now)
+    return add_agenda_item(
+        meeting=meeting,
+        title=title,
+        added_by=added_by,
+        owner=owner,
+        timebox_minutes=timebox_minutes,
+        notes=notes,
+    )
+
+
+@transaction.atomic
+def edit_agenda_item(
+    *,
+    item: AgendaItem,
+    title: str,
+    owner: User | None,
+    timebox_minutes: int | None,
+    notes: str,
+    now: datetime,
+) -> AgendaItem:
+    row = _lock(item.meeting)
+    _check_agenda_open(row, now)
+    if owner is not None:
+        _require_members(row.team, [owner], "agenda item owner")
+    item.title, item.owner, item.timebox_minutes, item.notes = title, owner, timebox_minutes, notes
+    item.full_clean(exclude={"meeting", "added_by", "carried_from"})
+    item.save(update_fields=["title", "owner", "timebox_minutes", "notes"])
+    return item
+
+
+@transaction.atomic
+def move_agenda_item(*, item: AgendaItem, offset: int, now: datetime) -> AgendaItem:
+    """Move an item up (-1) or down (+1); renumber so positions are 0..n-1 again."""
+    row = _lock(item.meeting)
+    _check_agenda_open(row, now)
+    items = list(row.agenda_items.order_by("position", "pk"))
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    target = max(0, min(len(items) - 1, index + offset))
+    items.insert(target, items.pop(index))
+    for position, other in enumerate(items):
+        other.position = position
+    AgendaItem.objects.bulk_update(items, ["position"])
+    item.position = target
+    return item
+
+
+@transaction.atomic
+def remove_agenda_item(*, item: AgendaItem, now: datetime) -> None:
+    row = _lock(item.meeting)
+    _check_agenda_open(row, now)
+    if row.agenda_sent_at and row.agenda_items.count() <= 1:
+        raise RuleBroken("A sent agenda keeps at least one item; add another first.")
+    item.delete()
+
+
+@transaction.atomic
+def save_recap(
+    *,
+    meeting: Meeting,
+    summary: str,
+    notes: str,
+    no_action_items: bool,
+    outcomes: dict[int, str] | None = None,
+    now: datetime,
+) -> Meeting:
+    """Save the recap draft: summary, notes, the no-action-items flag, item outcomes."""
+    row = _lock(meeting)
+    _check_recap_open(row, now)
+    row.recap_summary, row.recap_notes, row.no_action_items = summary, notes, no_action_items
+    row.save(update_fields=["recap_summary", "recap_notes", "no_action_items"])
+    valid = set(AgendaItem.Outcome.values)
+    for item in row.agenda_items.filter(pk__in=list(outcomes or {})):
+        outcome = (outcomes or {})[item.pk]
+        if outcome not in valid:
+            raise RuleBroken("Outcome must be discussed, decided or deferred.")
+        if item.outcome != outcome:
+            item.outcome = outcome
+            item.save(update_fields=["outcome"])
+    meeting._refresh_from(row)
+    return meeting
+
+
+@transaction.atomic
+def record_decision(*, meeting: Meeting, text: str, now: datetime) -> Decision:
+    _check_recap_open(_lock(meeting), now)
+    return add_decision(meeting=meeting, text=text)
+
+
+@transaction.atomic
+def remove_decision(*, decision: Decision, now: datetime) -> None:
+    _check_recap_open(_lock(decision.meeting), now)
+    decision.delete()
+
+
+@transaction.atomic
+def assign_action_item(
+    *,
+    meeting: Meeting,
+    description: str,
+    owner: User,
+    due_date: date,
+    created_by: User,
+    now: datetime,
+) -> ActionItem:
+    """An action item written into the recap draft; untick "no action items" if it was set."""
+    row = _lock(meeting)
+    _check_recap_open(row, now)
+    item = add_action_item(
+        meeting=row,
+        description=description,
+        owner=owner,
+        due_date=due_date,
+        created_by=created_by,
+        now=now,
+    )
+    if row.no_action_items:
+        # Writing an action item contradicts the flag; the person just changed their mind.
+        Meeting.objects.filter(pk=row.pk).update(no_action_items=False)
+        meeting.no_action_items = False
+    return item
+
+
+@transaction.atomic
+def remove_action_item(*, item: ActionItem, now: datetime) -> None:
+    _check_recap_open(_lock(item.meeting), now)
+    item.delete()
