@@ -1,0 +1,142 @@
+"""The Django admin: every model's pages load, state is read-only, actions use services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from meetings import services
+from meetings.models import Notification
+from tests.factories import MeetingFactory, UserFactory, ready_agenda
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "meetings/meeting", "meetings/series", "meetings/agendaitem", "meetings/decision",
+    "meetings/attendee", "meetings/actionitem", "meetings/notification",
+    "accounts/user", "accounts/team", "accounts/membership", "accounts/invitation",
+]  # fmt: skip
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def upcoming(team, organizer, member):
+    """A meeting two days from the real now (the admin reads the clock)."""
+    return MeetingFactory(team=team, organizer=organizer, attendees=[member])
+
+
+@pytest.fixture
+def busy_meeting(upcoming, organizer, member):
+    meeting = upcoming
+    ready_agenda(meeting, by=organizer, items=2)
+    services.add_decision(meeting=meeting, text="Ship it")
+    services.add_action_item(meeting=meeting, description="Write it up", owner=member,
+                             due_date=meeting.local_date, now=timezone.now())  # fmt: skip
+    Notification.objects.create(
+        meeting=meeting, kind=Notification.Kind.AGENDA_REMINDER, stage="due_now@x",
+        recipient=organizer,
+    )  # fmt: skip
+    return meeting
+
+
+@pytest.mark.parametrize("path", CHANGELISTS)
+def test_every_changelist_and_search_loads(staff_client, busy_meeting, path):
+    assert staff_client.get(f"/admin/{path}/").status_code == 200
+    assert staff_client.get(f"/admin/{path}/", {"q": "sync"}).status_code == 200
+
+
+def test_meeting_change_form_has_every_inline(staff_client, busy_meeting):
+    response = staff_client.get(f"/admin/meetings/meeting/{busy_meeting.pk}/change/")
+    assert response.status_code == 200
+    prefixes = {formset.formset.prefix for formset in response.context["inline_admin_formsets"]}
+    assert prefixes == {"attendees", "agenda_items", "decisions", "action_items",
+                        "notifications"}  # fmt: skip
+    assert b"Draft" in response.content  # the derived status, shown read-only
+
+
+def test_meeting_changelist_query_count_does_not_grow(staff_client, team, organizer, now):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get("/admin/meetings/meeting/").status_code == 200
+        return len(queries)
+
+    MeetingFactory(team=team, organizer=organizer, now=now)
+    few = count()
+    for n in range(30):
+        MeetingFactory(team=team, organizer=organizer, now=now, title=f"M{n}")
+    assert count() == few
+
+
+def test_status_filter_uses_the_derived_status(staff_client, team, organizer):
+    now = timezone.now()
+    upcoming = MeetingFactory(team=team, organizer=organizer, now=now, title="Upcoming")
+    past = MeetingFactory(team=team, organizer=organizer, now=now, title="Past",
+                          starts_at=now - timedelta(days=1))  # fmt: skip
+    response = staff_client.get("/admin/meetings/meeting/", {"status": "held_without_agenda"})
+    shown = list(response.context["cl"].result_list)
+    assert shown == [past]
+    assert upcoming not in shown
+
+
+def test_state_timestamps_cannot_be_edited(staff_client, upcoming):
+    meeting = upcoming
+    response = staff_client.get(f"/admin/meetings/meeting/{meeting.pk}/change/")
+    form_fields = response.context["adminform"].form.fields
+    for name in ("agenda_sent_at", "recap_published_at", "canceled_at", "next_reminder_at"):
+        assert name not in form_fields
+
+
+def test_cancel_action_goes_through_the_service(staff_client, upcoming):
+    meeting = upcoming
+    response = staff_client.post(
+        "/admin/meetings/meeting/",
+        {"action": "cancel_meetings", "_selected_action": [meeting.pk]},
+        follow=True,
+    )
+    meeting.refresh_from_db()
+    assert meeting.canceled_at is not None
+    assert meeting.sequence == 1  # the transition bumped the iCalendar sequence
+    assert "Canceled 1 meeting(s)." in response.content.decode()
+
+
+def test_cancel_action_refuses_a_started_meeting_with_the_rule_message(
+    staff_client, team, organizer
+):
+    started = MeetingFactory(team=team, organizer=organizer,
+                             starts_at=timezone.now() - timedelta(hours=2))  # fmt: skip
+    response = staff_client.post(
+        "/admin/meetings/meeting/",
+        {"action": "cancel_meetings", "_selected_action": [started.pk]},
+        follow=True,
+    )
+    started.refresh_from_db()
+    assert started.canceled_at is None
+    assert "cannot be canceled after it started" in response.content.decode()
+
+
+def test_team_changelist_counts_members_in_one_query(staff_client, team, organizer, member):
+    response = staff_client.get("/admin/accounts/team/")
+    row = next(t for t in response.context["cl"].result_list if t.pk == team.pk)
+    assert row.member_total == 2
+
+
+def test_notification_cannot_be_added_by_hand(staff_client):
+    assert staff_client.get("/admin/meetings/notification/add/").status_code == 403
+
+
+def test_notification_changelist_filters_failed_rows(staff_client, meeting, organizer):
+    Notification.objects.create(
+        meeting=meeting, kind=Notification.Kind.RECAP_REMINDER, stage="grace@x",
+        recipient=organizer, state=Notification.State.FAILED, last_error="550 no such user",
+    )  # fmt: skip
+    response = staff_client.get("/admin/meetings/notification/", {"state__exact": "failed"})
+    assert [n.stage for n in response.context["cl"].result_list] == ["grace@x"]
