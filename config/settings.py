@@ -299,7 +299,32 @@ else:
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60, minimum=1)
 OUTBOX_REDRIVE_SECONDS = env_int("OUTBOX_REDRIVE_SECONDS", 300, minimum=10)
 SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 60, minimum=1)
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# The outbox: a queued delivery task holds its row for this long before the
+# re-drive queues it again; temporary SMTP failures retry with exponential
+# backoff from the base to the cap (seconds), with jitter.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=60)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300, minimum=1)
+DAILY_DIGEST_CHECK_SECONDS = env_int("DAILY_DIGEST_CHECK_SECONDS", 900, minimum=60)
+# Each entry expires a little before its next run, so a backlog after an outage
+# collapses into one run instead of a burst of stale ones.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "sweep-reminders": {
+        "task": "meetings.sweep_reminders",
+        "schedule": timedelta(seconds=REMINDER_SWEEP_SECONDS),
+        "options": {"expires": max(REMINDER_SWEEP_SECONDS - 1, 1)},
+    },
+    "redrive-outbox": {
+        "task": "meetings.redrive_outbox",
+        "schedule": timedelta(seconds=OUTBOX_REDRIVE_SECONDS),
+        "options": {"expires": max(OUTBOX_REDRIVE_SECONDS - 5, 5)},
+    },
+    "queue-daily-digests": {
+        "task": "meetings.queue_daily_digests",
+        "schedule": timedelta(seconds=DAILY_DIGEST_CHECK_SECONDS),
+        "options": {"expires": max(DAILY_DIGEST_CHECK_SECONDS - 30, 30)},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,16 @@ from django.db.models import Max
 
 from accounts.models import Membership, Team, User
 
-from .models import ActionItem, AgendaItem, Attendee, Decision, Meeting, RuleBroken
+from . import reminders
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    Meeting,
+    Notification,
+    RuleBroken,
+)
 
 
 def _require_members(team: Team, users: Iterable[User], what: str) -> None:
@@ -64,6 +73,7 @@ def create_meeting(
     for user in attendees:
         rows[user.pk] = Attendee(meeting=meeting, user=user, required=True)
     Attendee.objects.bulk_create(rows.values())
+    reminders.reschedule(meeting, now=now)
     return meeting
 
 
@@ -96,18 +106,39 @@ def add_agenda_item(
     return item
 
 
+@transaction.atomic
 def send_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
+    """Send the agenda: one digest with an invitation per attendee, after commit."""
     meeting.send_agenda(by=by, now=now)
+    _queue_agenda_digest(meeting, now=now)
     return meeting
 
 
+@transaction.atomic
 def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
+    """Every amendment bumps SEQUENCE and is one new digest per attendee."""
     meeting.amend_agenda(by=by, now=now)
+    _queue_agenda_digest(meeting, now=now)
     return meeting
 
 
+def _queue_agenda_digest(meeting: Meeting, *, now: datetime) -> None:
+    # Stage = the iCalendar SEQUENCE, so each version is queued once per attendee
+    # however often a request is retried.
+    reminders.queue_meeting_digest(
+        meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
+    )
+    reminders.reschedule(meeting, now=now)
+
+
+@transaction.atomic
 def cancel_meeting(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
+    """Cancel; attendees who got the agenda's invitation get the cancellation."""
     meeting.cancel(by=by, now=now)
+    if meeting.agenda_sent_at:
+        reminders.queue_meeting_digest(
+            meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
+        )
     return meeting
 
 
@@ -145,8 +176,13 @@ def add_action_item(
     return item
 
 
+@transaction.atomic
 def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
+    """Publish the recap: one digest per attendee with a signed acknowledgement link."""
     meeting.publish_recap(by=by, now=now)
+    reminders.queue_meeting_digest(
+        meeting, kind=Notification.Kind.RECAP_DIGEST, stage="published", now=now
+    )
     return meeting
 
 

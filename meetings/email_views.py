@@ -1,0 +1,105 @@
+"""Pages reached from links in emails, without a login.
+
+The signed token is the credential: it names the attendee or user and the
+purpose, and expires. A tampered or expired link gets a page saying so and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import User
+
+from . import signing
+from .models import Attendee, RuleBroken
+
+
+def _link_problem(request: HttpRequest, problem: str) -> HttpResponse:
+    status = 410 if problem == "expired" else 400
+    return render(
+        request, "meetings/email_pages/link_problem.html", {"problem": problem}, status=status
+    )
+
+
+def _read(request: HttpRequest, purpose: str, token: str) -> dict | HttpResponse:
+    try:
+        return signing.read_token(purpose, token, now=timezone.now())
+    except signing.LinkExpired:
+        return _link_problem(request, "expired")
+    except signing.LinkInvalid:
+        return _link_problem(request, "invalid")
+
+
+@require_http_methods(["GET", "HEAD"])
+def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
+    """One click on "I have read this" in the recap digest records the acknowledgement."""
+    data = _read(request, signing.ACKNOWLEDGE, token)
+    if isinstance(data, HttpResponse):
+        return data
+    attendee = (
+        Attendee.objects.select_related("meeting", "user")
+        .filter(pk=data.get("a"), meeting_id=data.get("m"))
+        .first()
+    )
+    if attendee is None:
+        return _link_problem(request, "invalid")
+    try:
+        newly = attendee.acknowledge(now=timezone.now())
+    except RuleBroken:
+        return _link_problem(request, "invalid")
+    return render(
+        request,
+        "meetings/email_pages/acknowledged.html",
+        {
+            "attendee": attendee,
+            "meeting": attendee.meeting,
+            "newly": newly,
+            "meeting_path": reverse("meetings:detail", args=[attendee.meeting_id]),
+        },
+    )
+
+
+# Mail clients POST `List-Unsubscribe=One-Click` (RFC 8058) without a CSRF token
+# or cookies; the signed token in the URL is what authenticates the request.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirmation button (link scanners must not unsubscribe anyone);
+    POST, from that button or a mail client's one-click, unsubscribes."""
+    data = _read(request, signing.UNSUBSCRIBE, token)
+    if isinstance(data, HttpResponse):
+        return data
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    list_name = data.get("l")
+    attendee = None
+    if list_name == "meeting":
+        attendee = (
+            Attendee.objects.select_related("meeting")
+            .filter(meeting_id=data.get("m"), user=user)
+            .first()
+        )
+    if (
+        user is None
+        or list_name not in ("daily", "meeting")
+        or (list_name == "meeting" and attendee is None)
+    ):
+        return _link_problem(request, "invalid")
+    context = {
+        "user": user,
+        "list_name": list_name,
+        "meeting": attendee.meeting if attendee else None,
+        "profile_path": reverse("accounts:profile"),
+    }
+    if request.method != "POST":
+        return render(request, "meetings/email_pages/unsubscribe.html", context)
+    if list_name == "daily":
+        User.objects.filter(pk=user.pk).update(daily_digest=False)
+    else:
+        Attendee.objects.filter(pk=attendee.pk).update(rsvp=Attendee.Rsvp.NO)
+    return render(request, "meetings/email_pages/unsubscribed.html", context)

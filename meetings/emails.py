@@ -1,0 +1,443 @@
+"""Every email Bookend sends: one `make_message` helper and a renderer per kind.
+
+Each message is a template triplet `emails/<name>-subject.txt`, `-body.txt` and
+`-body.html`, HTML plus plain text, bottom line first. User Markdown goes
+through `render_markdown` (markdown-it-py + nh3) in the HTML part; the plain
+text part shows the sanitized text with tags stripped, so neither part can carry
+markup a user typed. Renderers run at delivery time, with what is true then:
+a reminder that is no longer needed renders to None and is not sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+from accounts.models import User
+
+from . import signing
+from .ical import invitation
+from .markdown import render_markdown
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    Meeting,
+    Notification,
+    site_url,
+)
+
+Kind = Notification.Kind
+
+# How long a published recap waits in the daily digest for an acknowledgement.
+ACKNOWLEDGE_WINDOW = timedelta(days=30)
+# "Meetings you organize that miss an agenda": those starting within this window.
+MISSING_AGENDA_WINDOW = timedelta(days=7)
+
+
+def plain_markdown(text: str) -> str:
+    """User Markdown for the text part: rendered and sanitized, then tags stripped."""
+    return strip_tags(render_markdown(text)).strip()
+
+
+def make_message(
+    template: str,
+    context: dict,
+    *,
+    to: Sequence[str],
+    headers: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, bytes | str, str]] = (),
+    reply_to: Sequence[str] = (),
+    from_email: str | None = None,
+) -> EmailMultiAlternatives:
+    """Render `emails/<template>-{subject.txt,body.txt,body.html}` into one message.
+
+    The subject is collapsed to one line (a newline in a header is an injection).
+    `attachments` are (filename, content, mimetype) triples.
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+    text = render_to_string(f"emails/{template}-body.txt", context)
+    html = render_to_string(f"emails/{template}-body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=list(to),
+        reply_to=list(reply_to),
+        headers=headers or {},
+    )
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message
+
+
+# -- sending -------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _mailer():
+    """One open connection per worker thread, reused across messages.
+
+    Opening an SMTP session per message costs a TCP and EHLO round trip each; a
+    worker delivering a burst of digests reuses one. Rebuilt when the MAILERS
+    setting changes (tests switch it) or after an error.
+    """
+    key = repr(settings.MAILERS.get("default"))
+    cached = getattr(_local, "mailer", None)
+    if cached is None or cached[0] != key:
+        if cached is not None:
+            _close(cached[1])
+        backend = mailers.default
+        backend.open()
+        _local.mailer = cached = (key, backend)
+    return cached[1]
+
+
+def _close(backend) -> None:
+    # Closing a broken connection must not hide the real error.
+    with contextlib.suppress(Exception):
+        backend.close()
+
+
+def _forget_mailer() -> None:
+    cached = getattr(_local, "mailer", None)
+    if cached is not None:
+        _close(cached[1])
+    _local.mailer = None
+
+
+def send(message: EmailMultiAlternatives) -> None:
+    """Send one message or raise; a stale reused connection gets one fresh try."""
+    import smtplib
+
+    backend = _mailer()
+    try:
+        sent = backend.send_messages([message])
+    except smtplib.SMTPServerDisconnected:
+        # The server closed our idle connection: that is not a delivery failure.
+        _forget_mailer()
+        backend = _mailer()
+        try:
+            sent = backend.send_messages([message])
+        except Exception:
+            _forget_mailer()
+            raise
+    except Exception:
+        _forget_mailer()
+        raise
+    if not sent:
+        _forget_mailer()
+        raise smtplib.SMTPServerDisconnected("The mail backend did not send the message.")
+
+
+# -- shared pieces ----------------------------------------------------------------------
+
+
+def meeting_url(meeting: Meeting) -> str:
+    return site_url(reverse("meetings:detail", args=[meeting.pk]))
+
+
+def preferences_url() -> str:
+    return site_url(reverse("accounts:profile"))
+
+
+def unsubscribe_headers(
+    user: User, *, list_name: str, now: datetime, meeting: Meeting | None = None
+) -> tuple[str, dict[str, str]]:
+    """RFC 2369 List-Unsubscribe and RFC 8058 one-click headers, plus the link."""
+    payload: dict = {"u": user.pk, "l": list_name}
+    if meeting is not None:
+        payload["m"] = meeting.pk
+    token = signing.make_token(signing.UNSUBSCRIBE, payload, now=now)
+    url = site_url(reverse("email:unsubscribe", args=[token]))
+    return url, {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _base_context(recipient: User, now: datetime) -> dict:
+    return {
+        "recipient": recipient,
+        "zone": recipient.time_zone,
+        "now": now,
+        "preferences_url": preferences_url(),
+    }
+
+
+def _meeting_for_digest(meeting_id: int) -> Meeting:
+    return (
+        Meeting.objects.select_related("organizer", "team", "agenda_sent_by")
+        .prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("owner")),
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user")),
+        )
+        .get(pk=meeting_id)
+    )
+
+
+# -- agenda digest (and the cancellation notice) ---------------------------------------
+
+
+def agenda_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+    meeting = _meeting_for_digest(notification.meeting_id)
+    recipient = notification.recipient
+    if meeting.canceled_at and notification.stage != str(meeting.sequence):
+        return None  # superseded by the cancellation notice
+    if not meeting.canceled_at and not meeting.agenda_sent_at:
+        return None
+    carried = []
+    if meeting.series_id:
+        carried = list(
+            ActionItem.objects.open()
+            .filter(meeting__series_id=meeting.series_id, meeting__starts_at__lt=meeting.starts_at)
+            .select_related("owner", "meeting")
+        )
+    unsubscribe_url, headers = unsubscribe_headers(
+        recipient, list_name="meeting", now=now, meeting=meeting
+    )
+    context = {
+        **_base_context(recipient, now),
+        "meeting": meeting,
+        "meeting_url": meeting_url(meeting),
+        "items": list(meeting.agenda_items.all()),
+        "attendees": list(meeting.attendees.all()),
+        "carried": carried,
+        "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
+        "outcome_text": plain_markdown(meeting.desired_outcome),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    ics = invitation(meeting)
+    method = "CANCEL" if meeting.canceled_at else "REQUEST"
+    template = "meeting_canceled" if meeting.canceled_at else "agenda_digest"
+    return make_message(
+        template,
+        context,
+        to=[recipient.email],
+        headers=headers,
+        attachments=[("invite.ics", ics, f"text/calendar; method={method}; charset=utf-8")],
+    )
+
+
+# -- recap digest ----------------------------------------------------------------------------
+
+
+def acknowledge_url(attendee: Attendee, *, now: datetime) -> str:
+    token = signing.make_token(
+        signing.ACKNOWLEDGE, {"a": attendee.pk, "m": attendee.meeting_id}, now=now
+    )
+    return site_url(reverse("email:acknowledge", args=[token]))
+
+
+def recap_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+    meeting = (
+        Meeting.objects.select_related("organizer", "team")
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.all()),
+            Prefetch(
+                "action_items",
+                queryset=ActionItem.objects.select_related("owner").order_by(
+                    "owner__display_name", "owner__email", "due_date", "pk"
+                ),
+            ),
+        )
+        .get(pk=notification.meeting_id)
+    )
+    if not meeting.recap_published_at or meeting.canceled_at:
+        return None
+    recipient = notification.recipient
+    attendee = Attendee.objects.filter(meeting=meeting, user=recipient).first()
+    groups: dict[int, dict] = {}
+    for item in meeting.action_items.all():
+        group = groups.setdefault(item.owner_id, {"owner": item.owner, "items": []})
+        group["items"].append(item)
+    unsubscribe_url, headers = unsubscribe_headers(
+        recipient, list_name="meeting", now=now, meeting=meeting
+    )
+    context = {
+        **_base_context(recipient, now),
+        "meeting": meeting,
+        "meeting_url": meeting_url(meeting),
+        "summary_text": plain_markdown(meeting.recap_summary),
+        "notes_text": plain_markdown(meeting.recap_notes),
+        "decisions": [(d, plain_markdown(d.text)) for d in meeting.decisions.all()],
+        "groups": list(groups.values()),
+        "action_count": len(meeting.action_items.all()),
+        "acknowledge_url": acknowledge_url(attendee, now=now) if attendee else "",
+        "acknowledged": bool(attendee and attendee.acknowledged_at),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    return make_message("recap_digest", context, to=[recipient.email], headers=headers)
+
+
+# -- reminders -------------------------------------------------------------------------------
+
+
+def _superseded(notification: Notification) -> bool:
+    """A later stage of the same kind was queued for this person: send only that one."""
+    return (
+        Notification.objects.filter(
+            meeting_id=notification.meeting_id,
+            kind=notification.kind,
+            recipient_id=notification.recipient_id,
+            created_at__gt=notification.created_at,
+        )
+        .exclude(pk=notification.pk)
+        .exists()
+    )
+
+
+def reminder(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+    meeting = notification.meeting
+    kind = notification.kind
+    if meeting.canceled_at:
+        return None
+    if kind in (Kind.AGENDA_REMINDER, Kind.NO_AGENDA_NOTICE):
+        if meeting.agenda_sent_at:
+            return None
+        if kind == Kind.AGENDA_REMINDER and now >= meeting.starts_at:
+            return None
+        if kind == Kind.NO_AGENDA_NOTICE and now >= meeting.ends_at:
+            return None
+    elif meeting.recap_published_at:
+        return None
+    if _superseded(notification):
+        return None
+    recipient = notification.recipient
+    stage = notification.stage.split("@", 1)[0]
+    context = {
+        **_base_context(recipient, now),
+        "meeting": meeting,
+        "meeting_url": meeting_url(meeting),
+        "stage": stage,
+        "is_organizer": recipient.pk == meeting.organizer_id,
+        "hours_to_start": max(0, int((meeting.starts_at - now).total_seconds() // 3600)),
+        "days_since_end": max(0, (now - meeting.ends_at).days),
+    }
+    return make_message(kind, context, to=[recipient.email])
+
+
+# -- daily digest ----------------------------------------------------------------------------
+
+
+def daily_digest_content(user: User, *, now: datetime) -> dict:
+    """What the user's daily digest would say today; empty lists mean nothing to say.
+
+    A fixed number of queries, whatever the number of meetings or items.
+    """
+    zone = user.zone
+    today = now.astimezone(zone).date()
+    day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    day_end = day_start + timedelta(days=1)
+    todays = list(
+        Meeting.objects.filter(
+            attendees__user=user,
+            starts_at__gte=day_start,
+            starts_at__lt=day_end,
+            canceled_at__isnull=True,
+        )
+        .with_status(now)
+        .select_related("organizer")
+        .order_by("starts_at", "pk")
+    )
+    to_acknowledge = list(
+        Meeting.objects.filter(
+            attendees__user=user,
+            attendees__acknowledged_at__isnull=True,
+            recap_published_at__gte=now - ACKNOWLEDGE_WINDOW,
+        )
+        .exclude(recap_published_by=user)
+        .order_by("-recap_published_at", "pk")
+    )
+    open_items = list(
+        ActionItem.objects.open()
+        .filter(owner=user)
+        .select_related("meeting")
+        .order_by("due_date", "pk")
+    )
+    missing_agenda = list(
+        Meeting.objects.awaiting_agenda(now)
+        .filter(organizer=user, starts_at__lt=now + MISSING_AGENDA_WINDOW)
+        .order_by("starts_at", "pk")
+    )
+    missing_recap = list(
+        Meeting.objects.awaiting_recap(now).filter(organizer=user).order_by("ends_at", "pk")
+    )
+    return {
+        "today": today,
+        "todays_meetings": todays,
+        "to_acknowledge": to_acknowledge,
+        "overdue_items": [i for i in open_items if i.due_date < today],
+        "open_items": [i for i in open_items if i.due_date >= today],
+        "missing_agenda": missing_agenda,
+        "missing_recap": missing_recap,
+    }
+
+
+def digest_is_empty(content: dict) -> bool:
+    return not any(value for key, value in content.items() if key != "today")
+
+
+def daily_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+    recipient = notification.recipient
+    if not recipient.daily_digest or not recipient.is_active:
+        return None
+    content = daily_digest_content(recipient, now=now)
+    if digest_is_empty(content):
+        return None
+    unsubscribe_url, headers = unsubscribe_headers(recipient, list_name="daily", now=now)
+    context = {
+        **_base_context(recipient, now),
+        **content,
+        "unsubscribe_url": unsubscribe_url,
+        "owed_count": len(content["missing_agenda"]) + len(content["missing_recap"]),
+        "home_url": site_url(reverse("meetings:home")),
+    }
+    return make_message("daily_digest", context, to=[recipient.email], headers=headers)
+
+
+RENDERERS = {
+    Kind.AGENDA_DIGEST: agenda_digest,
+    Kind.RECAP_DIGEST: recap_digest,
+    Kind.AGENDA_REMINDER: reminder,
+    Kind.NO_AGENDA_NOTICE: reminder,
+    Kind.RECAP_REMINDER: reminder,
+    Kind.RECAP_ESCALATION: reminder,
+    Kind.DAILY_DIGEST: daily_digest,
+}
+
+
+def message_for(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+    """The message to send for an outbox row, or None when it is no longer needed."""
+    recipient = notification.recipient
+    if not recipient.is_active:
+        return None
+    if notification.meeting_id and notification.kind in (
+        Kind.AGENDA_DIGEST,
+        Kind.NO_AGENDA_NOTICE,
+    ):
+        # One-click unsubscribe from a meeting's mail declines it (RSVP "no").
+        declined = Attendee.objects.filter(
+            meeting_id=notification.meeting_id, user=recipient, rsvp=Attendee.Rsvp.NO
+        ).exists()
+        if declined and not notification.meeting.canceled_at:
+            return None
+    return RENDERERS[notification.kind](notification, now=now)
+
+
+def subject_line(text: str, length: int = 60) -> str:
+    return Truncator(" ".join(text.split())).chars(length)

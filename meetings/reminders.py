@@ -1,0 +1,572 @@
+"""The reminder sweep and the notification outbox.
+
+DESIGN.md's reminder table lives in `stages_for()`: every stage of every kind,
+with its due time computed from the meeting's times and its team's policy. The
+meeting's `next_reminder_at` is the earliest moment the sweep must look at it
+again; the sweep reads only rows where that moment has come (the partial index
+`meeting_reminder_due_idx`), so its cost follows the due rows, not the table.
+
+Due times live in PostgreSQL, never in far-future Celery countdowns: Redis
+redelivers unacknowledged messages after its visibility timeout, and a worker
+restart would lose or duplicate them. The only countdowns are the delivery
+retries, capped at a few minutes.
+
+The outbox: one `Notification` row per message and recipient, inserted with
+conflicts ignored, so its unique constraint is the idempotency key; a second
+sweep, a second beat or the admin's "remind now" can never queue a message
+twice. Delivery is enqueued after commit. While a delivery task is queued, the
+row's `send_after` is pushed forward by a lease (`OUTBOX_LEASE_SECONDS`), so the
+periodic re-drive picks up only rows whose task was lost (a crash between commit
+and enqueue, a killed worker) or whose working-hours wait is over.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from accounts.models import Membership, User
+
+from .models import Attendee, Meeting, Notification
+
+log = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+
+# DESIGN.md: "due tomorrow" comes a day before the agenda deadline, "last call" 2 h
+# before the start; recap reminders 1 h after the end, at the end of the grace
+# period and then daily.
+DUE_TOMORROW_BEFORE_DEADLINE = timedelta(hours=24)
+LAST_CALL_BEFORE_START = timedelta(hours=2)
+FIRST_RECAP_REMINDER_AFTER_END = timedelta(hours=1)
+RECAP_DAILY_EVERY = timedelta(days=1)
+# After a month of daily reminders (and the escalation to the team's admins) more
+# mail is noise; the unrecapped dashboard still shows the meeting.
+RECAP_DAILY_LIMIT = 30
+
+SWEEP_BATCH_SIZE = 500
+DISPATCH_BATCH_SIZE = 500
+
+
+def _setting_seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=getattr(settings, name, default))
+
+
+def outbox_lease() -> timedelta:
+    """How long a queued delivery task has before the re-drive queues it again."""
+    return _setting_seconds("OUTBOX_LEASE_SECONDS", 600)
+
+
+# -- the reminder table ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str
+    name: str  # stored in Notification.stage, with the anchor time appended
+    due_at: datetime
+    # Waiting for the recipient's working hours is pointless past this moment
+    # (the thing the reminder warns about has happened): then it goes at once.
+    useless_after: datetime | None
+
+
+def _anchor(moment: datetime) -> str:
+    # The stage key carries the time it is about, so a meeting moved to another
+    # time gets fresh reminders, while one time never gets a stage twice.
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
+    """Every reminder stage that still applies to `meeting` in its current state.
+
+    Includes past stages (the sweep sends only the latest due one per kind) and
+    future ones (the earliest sets `next_reminder_at`). Needs `meeting.team`.
+    """
+    if meeting.canceled_at or meeting.recap_published_at:
+        return []
+    team = meeting.team
+    start, end = meeting.starts_at, meeting.ends_at
+    stages: list[Stage] = []
+    if not meeting.agenda_sent_at and now < start:
+        deadline = start - team.agenda_lead_time
+        key = _anchor(start)
+        stages += [
+            Stage(
+                Kind.AGENDA_REMINDER,
+                f"due_tomorrow@{key}",
+                deadline - DUE_TOMORROW_BEFORE_DEADLINE,
+                deadline,
+            ),
+            Stage(Kind.AGENDA_REMINDER, f"due_now@{key}", deadline, start),
+            Stage(Kind.AGENDA_REMINDER, f"last_call@{key}", start - LAST_CALL_BEFORE_START, start),
+        ]
+    # A meeting recorded after the fact was never announced: nobody to warn at start.
+    if (
+        team.notify_no_agenda
+        and not meeting.agenda_sent_at
+        and now < end
+        and meeting.created_at < start
+    ):
+        stages.append(Stage(Kind.NO_AGENDA_NOTICE, f"at_start@{_anchor(start)}", start, end))
+    key = _anchor(end)
+    stages.append(
+        Stage(Kind.RECAP_REMINDER, f"after_end@{key}", end + FIRST_RECAP_REMINDER_AFTER_END, None)
+    )
+    grace_end = end + team.recap_grace
+    stages.append(Stage(Kind.RECAP_REMINDER, f"grace@{key}", grace_end, None))
+    for day in range(1, RECAP_DAILY_LIMIT + 1):
+        stages.append(
+            Stage(
+                Kind.RECAP_REMINDER, f"daily{day}@{key}", grace_end + day * RECAP_DAILY_EVERY, None
+            )
+        )
+    stages.append(
+        Stage(Kind.RECAP_ESCALATION, f"escalation@{key}", end + team.escalate_after, None)
+    )
+    return stages
+
+
+def latest_due(stages: Iterable[Stage], now: datetime) -> list[Stage]:
+    """Per kind, the latest stage already due: when several are, only that one is sent."""
+    latest: dict[str, Stage] = {}
+    for stage in stages:
+        if stage.due_at <= now and (
+            stage.kind not in latest or stage.due_at >= latest[stage.kind].due_at
+        ):
+            latest[stage.kind] = stage
+    return list(latest.values())
+
+
+def next_reminder_time(meeting: Meeting, now: datetime, *, handled: bool) -> datetime | None:
+    """When the sweep must look at `meeting` again.
+
+    `handled`: the sweep has just queued every stage due at `now`, so only later
+    ones count. Otherwise (the meeting was created or changed) a stage already due
+    means "now": the sweep queues it, and the unique constraint makes that safe
+    even if it had been queued before.
+    """
+    stages = stages_for(meeting, now)
+    if not handled and any(stage.due_at <= now for stage in stages):
+        return now
+    future = [stage.due_at for stage in stages if stage.due_at > now]
+    return min(future) if future else None
+
+
+def reschedule(meeting: Meeting, *, now: datetime) -> None:
+    """Recompute `meeting.next_reminder_at` after its times or state changed.
+
+    Called by the transitions in services.py, the meeting edit view and series
+    generation. A plain update of one column: it never touches other fields a
+    concurrent request may be saving.
+    """
+    if meeting.pk is None:
+        return
+    value = next_reminder_time(meeting, now, handled=False)
+    Meeting.objects.filter(pk=meeting.pk).update(next_reminder_at=value)
+    meeting.next_reminder_at = value
+
+
+# -- recipients and working hours ---------------------------------------------------
+
+
+def send_time(recipient: User, stage: Stage, now: datetime) -> datetime:
+    """The recipient's next working moment, unless waiting would make it useless."""
+    moment = recipient.next_working_moment(now)
+    if stage.useless_after is not None and moment > stage.useless_after:
+        return now
+    return moment
+
+
+def _recipients(
+    meeting: Meeting,
+    kind: str,
+    attendees: dict[int, list[User]],
+    admins: dict[int, list[User]],
+) -> list[User]:
+    if kind == Kind.NO_AGENDA_NOTICE:
+        return [u for u in attendees.get(meeting.pk, []) if u.pk != meeting.organizer_id]
+    if kind == Kind.RECAP_ESCALATION:
+        people = {meeting.organizer_id: meeting.organizer}
+        for user in admins.get(meeting.team_id, []):
+            people.setdefault(user.pk, user)
+        return list(people.values())
+    return [meeting.organizer]
+
+
+# -- outbox ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    kind: str
+    stage: str
+    recipient_id: int
+    meeting_id: int | None
+    send_after: datetime
+
+
+def insert_notifications(rows: Sequence[Row], *, now: datetime) -> list[int]:
+    """Insert outbox rows, ignoring the ones that exist; return the ids of new rows.
+
+    One INSERT .. ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite 3.35+):
+    the unique constraints decide what is new, so concurrent sweeps agree without
+    locks, and we learn exactly which rows this call created.
+    """
+    if not rows:
+        return []
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = (
+        "meeting_id, kind, stage, recipient_id, state, send_after, attempts, last_error, "
+        "created_at"
+    )
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(rows))
+    params: list[object] = []
+    for row in rows:
+        params += [
+            row.meeting_id,
+            row.kind,
+            row.stage,
+            row.recipient_id,
+            Notification.State.PENDING,
+            row.send_after,
+            now,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            params,
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
+    """Take a lease on ready rows among `ids` and queue their delivery after commit.
+
+    Rows still waiting for working hours are left to the sweep's dispatch.
+    """
+    if not ids:
+        return []
+    lease_until = now + outbox_lease()
+    with transaction.atomic():
+        ready = list(
+            Notification.objects.filter(
+                pk__in=ids, state=Notification.State.PENDING, send_after__lte=now
+            ).values_list("pk", flat=True)
+        )
+        if ready:
+            Notification.objects.filter(pk__in=ready).update(send_after=lease_until)
+            _queue_delivery(ready)
+    return ready
+
+
+def _queue_delivery(ids: Sequence[int]) -> None:
+    from .tasks import deliver_notification
+
+    for pk in ids:
+        # After commit: a rolled-back transaction queues nothing, and the worker
+        # never looks for a row that is not visible yet.
+        deliver_notification.delay_on_commit(pk)
+
+
+def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> int:
+    """Queue delivery of pending rows whose time has come; the periodic re-drive.
+
+    Picks rows whose working-hours wait is over and rows whose lease expired
+    (their task was lost). Claims them in batches with SKIP LOCKED, so two
+    re-drives at once split the work instead of both queueing it.
+    """
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(state=Notification.State.PENDING, send_after__lte=now)
+                .order_by("send_after", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if ids:
+                Notification.objects.filter(pk__in=ids).update(send_after=now + outbox_lease())
+                _queue_delivery(ids)
+        total += len(ids)
+        if len(ids) < batch_size:
+            return total
+
+
+# -- the sweep ------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    meetings: int = 0
+    queued: int = 0
+    batches: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+def _due_meetings(now: datetime, batch_size: int):
+    # Reads only rows whose next_reminder_at has come: the partial index
+    # meeting_reminder_due_idx. SKIP LOCKED lets two sweeps run at once, each
+    # taking other meetings; `of=("self",)` locks meeting rows only, not teams.
+    return (
+        Meeting.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("team", "organizer")
+        .filter(next_reminder_at__isnull=False, next_reminder_at__lte=now)
+        .order_by("next_reminder_at", "pk")[:batch_size]
+    )
+
+
+def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
+    with transaction.atomic():
+        meetings = list(_due_meetings(now, batch_size))
+        if not meetings:
+            return 0
+        plans = [(m, latest_due(stages_for(m, now), now)) for m in meetings]
+        need_attendees = [
+            m.pk for m, due in plans if any(s.kind == Kind.NO_AGENDA_NOTICE for s in due)
+        ]
+        need_admins = {
+            m.team_id for m, due in plans if any(s.kind == Kind.RECAP_ESCALATION for s in due)
+        }
+        attendees: dict[int, list[User]] = {}
+        if need_attendees:
+            for a in Attendee.objects.filter(meeting_id__in=need_attendees).select_related("user"):
+                attendees.setdefault(a.meeting_id, []).append(a.user)
+        admins: dict[int, list[User]] = {}
+        if need_admins:
+            for m in (
+                Membership.objects.admins().filter(team_id__in=need_admins).select_related("user")
+            ):
+                admins.setdefault(m.team_id, []).append(m.user)
+        rows = [
+            Row(stage.kind, stage.name, user.pk, meeting.pk, send_time(user, stage, now))
+            for meeting, due in plans
+            for stage in due
+            for user in _recipients(meeting, stage.kind, attendees, admins)
+        ]
+        new_ids = insert_notifications(rows, now=now)
+        for meeting, _due in plans:
+            meeting.next_reminder_at = next_reminder_time(meeting, now, handled=True)
+        Meeting.objects.bulk_update(meetings, ["next_reminder_at"])
+        enqueue(new_ids, now=now)
+    result.meetings += len(meetings)
+    result.queued += len(new_ids)
+    result.batches += 1
+    result.ids += new_ids
+    return len(meetings)
+
+
+def sweep(
+    *, now: datetime, batch_size: int = SWEEP_BATCH_SIZE, max_batches: int = 10_000
+) -> SweepResult:
+    """Queue every due reminder stage; then hand over rows whose wait is over.
+
+    Works in bounded batches, each its own transaction, so memory does not grow
+    with the table and locks are short. The query count per batch is constant.
+    """
+    result = SweepResult()
+    for _ in range(max_batches):
+        if _sweep_batch(now, batch_size, result) < batch_size:
+            break
+    return result
+
+
+def remind_now(*, meeting: Meeting, now: datetime) -> int:
+    """Queue the reminder for the meeting's current stage at once, skipping the wait.
+
+    For the admin's "remind now" action. Goes through the outbox with conflicts
+    ignored, so it never sends the same stage twice. When no stage is due yet,
+    the next one is sent early (and the sweep will not send it again).
+    Returns how many rows were newly queued.
+    """
+    meeting = Meeting.objects.select_related("team", "organizer").get(pk=meeting.pk)
+    stages = [
+        s
+        for s in stages_for(meeting, now)
+        if s.kind in (Kind.AGENDA_REMINDER, Kind.RECAP_REMINDER)
+    ]
+    if not stages:
+        return 0
+    due = [s for s in stages if s.due_at <= now]
+    stage = max(due, key=lambda s: s.due_at) if due else min(stages, key=lambda s: s.due_at)
+    with transaction.atomic():
+        new_ids = insert_notifications(
+            [Row(stage.kind, stage.name, meeting.organizer_id, meeting.pk, now)], now=now
+        )
+        enqueue(new_ids, now=now)
+    return len(new_ids)
+
+
+# -- delivery ----------------------------------------------------------------------------
+
+# Temporary failures (4xx, connection trouble) retry with exponential backoff and
+# full jitter, capped so no countdown is longer than a few minutes; after this
+# many attempts the row is marked failed and shows up in the admin.
+MAX_ATTEMPTS = 10
+
+
+@dataclass
+class Outcome:
+    """What `deliver()` did: "sent", "skipped", "failed", "retry" or "not pending"."""
+
+    status: str
+    retry_in: float = 0.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before retry number `attempts` (1-based): exponential, capped, jittered."""
+    base = getattr(settings, "OUTBOX_RETRY_BASE_SECONDS", 30)
+    cap = getattr(settings, "OUTBOX_RETRY_MAX_SECONDS", 300)
+    ceiling = min(cap, base * 2 ** (attempts - 1))
+    # Full jitter over the upper half: retries of many rows spread out instead of
+    # hitting a recovering server at the same instant.
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def smtp_code(exc: BaseException) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        # Any temporary refusal means trying again may work.
+        return min(codes) if codes else None
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """4xx replies and connection trouble are temporary; 5xx and the rest are not."""
+    code = smtp_code(exc)
+    if code is not None:
+        return 400 <= code < 500
+    # SMTPServerDisconnected, refused connections, timeouts: all OSError.
+    return isinstance(exc, OSError)
+
+
+def _describe(exc: BaseException) -> str:
+    code = smtp_code(exc)
+    text = str(exc) or exc.__class__.__name__
+    return f"{code} {text}" if code else f"{exc.__class__.__name__}: {text}"
+
+
+def deliver(notification_id: int, *, now: datetime) -> Outcome:
+    """Lock the row, send its message, mark it sent. Safe to run twice.
+
+    The row lock is held while sending, so a second task for the same row (the
+    re-drive after a lost lease, a redelivered acks_late message) waits and then
+    sees it sent; SKIP LOCKED makes it leave at once instead. A crash after the
+    SMTP server accepted the message but before commit leaves the row pending:
+    the re-drive then sends it once more (at most once more, never in a loop).
+    """
+    from . import emails
+
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "meeting", "meeting__team", "meeting__organizer")
+            .filter(pk=notification_id, state=Notification.State.PENDING)
+            .first()
+        )
+        if notification is None:
+            return Outcome("not pending")
+        message = emails.message_for(notification, now=now)
+        if message is None:
+            # No longer needed (the agenda was sent meanwhile, the meeting was
+            # canceled, a later stage superseded it, the digest is empty).
+            notification.delete()
+            return Outcome("skipped")
+        notification.attempts += 1
+        try:
+            emails.send(message)
+        except Exception as exc:  # classified below; anything else is permanent
+            notification.last_error = _describe(exc)[:2000]
+            if is_temporary(exc) and notification.attempts < MAX_ATTEMPTS:
+                outcome = Outcome("retry", retry_delay(notification.attempts))
+                # Keep the re-drive away until the retry has had its chance.
+                notification.send_after = (
+                    now + timedelta(seconds=outcome.retry_in) + outbox_lease()
+                )
+                log.warning("notification %s: temporary failure, %s", notification.pk, exc)
+            else:
+                outcome = Outcome("failed")
+                notification.state = Notification.State.FAILED
+                log.error("notification %s failed: %s", notification.pk, exc)
+            notification.save(update_fields=["attempts", "last_error", "send_after", "state"])
+            return outcome
+        notification.state = Notification.State.SENT
+        notification.sent_at = now
+        notification.save(update_fields=["attempts", "state", "sent_at"])
+    return Outcome("sent")
+
+
+# -- digests ---------------------------------------------------------------------------------
+
+
+def queue_meeting_digest(meeting: Meeting, *, kind: str, stage: str, now: datetime) -> list[int]:
+    """Queue one digest per attendee (agenda on send and amend, recap on publish).
+
+    Called inside the transition's transaction: a rollback queues nothing, and
+    delivery starts after commit. Digests are not held for working hours: an
+    agenda or recap is news about a shared meeting, the recipient reads it when
+    they come online.
+    """
+    recipient_ids = list(
+        Attendee.objects.filter(meeting=meeting, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    rows = [Row(kind, stage, uid, meeting.pk, now) for uid in recipient_ids]
+    new_ids = insert_notifications(rows, now=now)
+    enqueue(new_ids, now=now)
+    return new_ids
+
+
+def digest_is_due(user: User, now: datetime) -> bool:
+    """At the user's local digest hour (or within two hours after, to catch up after
+    an outage), on one of their working days."""
+    local = now.astimezone(user.zone)
+    return user.works_on(local.date()) and user.digest_hour <= local.hour < user.digest_hour + 2
+
+
+def queue_daily_digests(*, now: datetime, batch_size: int = 500) -> int:
+    """Queue today's daily digest for every user whose local digest hour has come.
+
+    Stage is the user's local date, so the unique constraint allows one a day
+    however often this runs. Users with nothing to report get no row at all.
+    """
+    from .emails import daily_digest_content, digest_is_empty
+
+    queued = 0
+    users = User.objects.filter(daily_digest=True, is_active=True).order_by("pk")
+    batch: list[Row] = []
+    for user in users.iterator(chunk_size=batch_size):
+        if not digest_is_due(user, now):
+            continue
+        stage = now.astimezone(user.zone).date().isoformat()
+        if Notification.objects.filter(
+            kind=Kind.DAILY_DIGEST, stage=stage, recipient=user
+        ).exists():
+            continue
+        if digest_is_empty(daily_digest_content(user, now=now)):
+            continue
+        batch.append(Row(Kind.DAILY_DIGEST, stage, user.pk, None, now))
+        if len(batch) >= batch_size:
+            queued += _queue_rows(batch, now)
+            batch = []
+    queued += _queue_rows(batch, now)
+    return queued
+
+
+def _queue_rows(rows: list[Row], now: datetime) -> int:
+    if not rows:
+        return 0
+    with transaction.atomic():
+        new_ids = insert_notifications(rows, now=now)
+        enqueue(new_ids, now=now)
+    return len(new_ids)

@@ -1,0 +1,52 @@
+"""Thin Celery tasks: named, JSON arguments (ids), each calls one function.
+
+Time limits: delivery talks to an SMTP server whose timeout is EMAIL_TIMEOUT
+(10 s by default), well inside the soft limit. `acks_late` only on delivery,
+which is idempotent (it locks its row and checks the state), so a message
+redelivered after a worker died cannot send twice; the sweep and the re-drive
+are idempotent too, but losing one run costs nothing, the next beat redoes it.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import reminders
+
+
+@shared_task(
+    name="meetings.deliver_notification",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=False,  # the re-drive, not a redelivery loop, retries a crash
+    max_retries=None,  # the row counts attempts (reminders.MAX_ATTEMPTS)
+    soft_time_limit=45,
+    time_limit=60,
+)
+def deliver_notification(self, notification_id: int) -> str:
+    outcome = reminders.deliver(notification_id, now=timezone.now())
+    if outcome.status == "retry":
+        # A countdown of at most OUTBOX_RETRY_MAX_SECONDS (a few minutes): Redis
+        # holds it in the worker, far below the broker's visibility timeout.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="meetings.sweep_reminders", soft_time_limit=240, time_limit=300)
+def sweep_reminders() -> int:
+    now = timezone.now()
+    result = reminders.sweep(now=now)
+    # Rows whose working-hours wait ended since the last minute go out now.
+    reminders.dispatch_ready(now=now)
+    return result.queued
+
+
+@shared_task(name="meetings.redrive_outbox", soft_time_limit=240, time_limit=300)
+def redrive_outbox() -> int:
+    return reminders.dispatch_ready(now=timezone.now())
+
+
+@shared_task(name="meetings.queue_daily_digests", soft_time_limit=240, time_limit=300)
+def queue_daily_digests() -> int:
+    return reminders.queue_daily_digests(now=timezone.now())
