@@ -33,7 +33,8 @@ def test_admin_invites_by_email_and_the_email_carries_a_signed_link(
         response = invite(admin_client, "New@Example.com", "admin")
     assert response.status_code == 302
     invitation = Invitation.objects.get()
-    assert (invitation.team, invitation.email, invitation.role) == (team, "new@example.com", "admin")
+    assert invitation.team == team
+    assert (invitation.email, invitation.role) == ("new@example.com", "admin")
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["new@example.com"]
@@ -93,7 +94,11 @@ def test_inviting_again_renews_the_open_invitation_and_resends(
 @pytest.fixture
 def invitation(team, team_admin):
     return services.invite(
-        team=team, email="new@example.com", role="member", invited_by=team_admin, now=timezone.now()
+        team=team,
+        email="new@example.com",
+        role="member",
+        invited_by=team_admin,
+        now=timezone.now(),
     )
 
 
@@ -170,7 +175,10 @@ def test_an_existing_account_is_asked_to_log_in_first(client, invitation):
 
 def test_accepting_keeps_an_existing_members_higher_role(client, team, team_admin, owner):
     invitation = services.invite(
-        team=team, email=team_admin.email + ".alt", role="member", invited_by=owner,
+        team=team,
+        email=team_admin.email + ".alt",
+        role="member",
+        invited_by=owner,
         now=timezone.now(),
     )
     client.force_login(team_admin)
