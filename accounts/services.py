@@ -9,20 +9,21 @@ functions decide *what is allowed* (owners stay, only owners touch owners).
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .models import Invitation, Membership, Role, Team, User
 
 INVITATION_SALT = "bookend.accounts.invitation"
+logger = logging.getLogger(__name__)
 
 
 class TeamRuleBroken(ValidationError):
@@ -74,6 +75,9 @@ def check_invitation_token(token: str) -> InvitationCheck:
 
 
 def _send_invitation_email(invitation: Invitation) -> None:
+    # Imported here: meetings depends on accounts, not the other way round at import time.
+    from meetings.emails import make_message
+
     context = {
         "invitation": invitation,
         "team": invitation.team,
@@ -81,16 +85,14 @@ def _send_invitation_email(invitation: Invitation) -> None:
         "url": invitation_url(invitation),
         "max_age_days": settings.INVITATION_MAX_AGE.days,
     }
-    subject = " ".join(render_to_string("emails/invitation-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/invitation-body.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/invitation-body.html", context), "text/html"
-    )
-    message.send()
+    try:
+        make_message("invitation", context, to=[invitation.email]).send()
+    except (OSError, smtplib.SMTPException) as exc:
+        # The invitation is saved; re-inviting resends. Tell the admin instead of a 500.
+        logger.warning("Invitation %s to %s not mailed: %s", invitation.pk, invitation.email, exc)
+        invitation.mail_failed = True
+    else:
+        invitation.mail_failed = False
 
 
 @transaction.atomic

@@ -176,10 +176,17 @@ def invite(request: HttpRequest) -> HttpResponse:
         except services.TeamRuleBroken as error:
             form.add_error("email", error)
         else:
-            messages.success(
-                request,
-                f"Invitation sent to {invitation.email} as {invitation.get_role_display()}.",
-            )
+            if getattr(invitation, "mail_failed", False):
+                messages.warning(
+                    request,
+                    f"The invitation to {invitation.email} is saved, but the email could not "
+                    "be sent just now. Invite the same address again in a minute to resend.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Invitation sent to {invitation.email} as {invitation.get_role_display()}.",
+                )
             if request.htmx:
                 context = {
                     "me": me,

@@ -31,3 +31,19 @@ def member_client(client, member):
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+class RefusingMailer:
+    """A mail backend whose SMTP server is down."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server is down")
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -239,3 +239,14 @@ def test_two_acceptances_of_one_invitation_only_one_wins(invitation):
     with pytest.raises(services.TeamRuleBroken):
         services.accept_invitation(invitation=invitation, user=second, now=timezone.now())
     assert not Membership.objects.filter(user=second).exists()
+
+
+# A real commit, so the email is attempted inside the request as in production.
+@pytest.mark.django_db(transaction=True)
+def test_when_mail_is_down_the_invitation_is_kept_and_the_admin_is_told(admin_client, settings):
+    settings.MAILERS = {"default": {"BACKEND": "tests.accounts.conftest.RefusingMailer"}}
+    response = invite(admin_client, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "could not be sent just now" in body
+    assert Invitation.objects.filter(email="new@example.com").exists()
