@@ -179,7 +179,7 @@ def reschedule(meeting: Meeting, *, now: datetime) -> None:
 def send_time(recipient: User, stage: Stage, now: datetime) -> datetime:
     """The recipient's next working moment, unless waiting would make it useless."""
     moment = recipient.next_working_moment(now)
-    if stage.useless_after is not None and moment > stage.useless_after:
+    if stage.useless_after is not None and moment >= stage.useless_after:
         return now
     return moment
 

@@ -1,0 +1,257 @@
+"""The outbox: rows inserted once, delivery after commit, retries, failures, re-drive."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+
+from meetings import reminders, services
+from meetings.models import Notification
+from tests.factories import ready_agenda
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+State = Notification.State
+
+
+class ScriptedBackend(BaseEmailBackend):
+    """A mail backend that raises the scripted errors in turn, then accepts."""
+
+    script: list[BaseException | None] = []
+    accepted: list = []
+
+    def send_messages(self, messages):
+        step = ScriptedBackend.script.pop(0) if ScriptedBackend.script else None
+        if step is not None:
+            raise step
+        ScriptedBackend.accepted.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def scripted(settings):
+    ScriptedBackend.script, ScriptedBackend.accepted = [], []
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.ScriptedBackend"}}
+    return ScriptedBackend
+
+
+@pytest.fixture
+def run_tasks():
+    """Run delivery tasks in-process when they are enqueued (after commit)."""
+    calls: list[int] = []
+
+    def deliver(pk: int) -> None:
+        calls.append(pk)
+        reminders.deliver(pk, now=run_tasks_now[0])
+
+    run_tasks_now = [None]
+    with mock.patch("meetings.tasks.deliver_notification.delay", side_effect=deliver):
+        yield run_tasks_now, calls
+
+
+def pending_reminder(meeting, user, now, stage="after_end@x") -> Notification:
+    return Notification.objects.create(
+        meeting=meeting,
+        kind=Kind.RECAP_REMINDER,
+        stage=stage,
+        recipient=user,
+        send_after=now,
+        created_at=now,
+    )
+
+
+def test_insert_ignores_existing_rows_and_returns_only_new_ids(meeting, organizer, now):
+    row = reminders.Row(Kind.AGENDA_REMINDER, "due_now@x", organizer.pk, meeting.pk, now)
+    first = reminders.insert_notifications([row], now=now)
+    again = reminders.insert_notifications([row, row], now=now)
+    assert len(first) == 1
+    assert again == []
+    assert Notification.objects.count() == 1
+
+
+def test_daily_digest_rows_are_unique_per_day_without_a_meeting(organizer, now):
+    row = reminders.Row(Kind.DAILY_DIGEST, "2026-03-04", organizer.pk, None, now)
+    assert len(reminders.insert_notifications([row], now=now)) == 1
+    assert reminders.insert_notifications([row], now=now) == []
+
+
+def test_sending_an_agenda_delivers_one_digest_per_attendee_after_commit(
+    meeting, organizer, member, now, run_tasks, django_capture_on_commit_callbacks
+):
+    clock, calls = run_tasks
+    clock[0] = now
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    assert calls == []  # nothing before commit
+    assert len(callbacks) == 2
+    for callback in callbacks:
+        callback()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([organizer.email, member.email])
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.SENT}
+
+
+def test_every_amendment_is_one_new_digest_per_attendee(
+    meeting, organizer, now, run_tasks, django_capture_on_commit_callbacks
+):
+    run_tasks[0][0] = now
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.amend_agenda(meeting=meeting, by=organizer, now=now + timedelta(hours=1))
+    stages = sorted(Notification.objects.values_list("stage", flat=True))
+    assert stages == ["1", "1", "2", "2"]
+    assert len(mail.outbox) == 4
+    assert sum("Updated agenda" in m.subject for m in mail.outbox) == 2
+
+
+def test_rolled_back_transaction_queues_and_sends_nothing(
+    meeting, organizer, now, run_tasks, django_capture_on_commit_callbacks
+):
+    run_tasks[0][0] = now
+    ready_agenda(meeting, by=organizer)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+        raise RuntimeError("the request failed after sending")
+    assert callbacks == []
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_delivery_marks_sent_and_a_second_run_sends_nothing(meeting, organizer, now):
+    notification = pending_reminder(meeting, organizer, now)
+    at = meeting.ends_at + timedelta(hours=2)
+    assert reminders.deliver(notification.pk, now=at).status == "sent"
+    assert reminders.deliver(notification.pk, now=at).status == "not pending"
+    notification.refresh_from_db()
+    assert (notification.state, notification.sent_at, notification.attempts) == (State.SENT, at, 1)
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPDataError(451, b"Try again later"),
+        smtplib.SMTPRecipientsRefused({"x@example.com": (450, b"Mailbox busy")}),
+        # Twice: one disconnect of a reused connection is retried at once.
+        [smtplib.SMTPServerDisconnected("closed"), smtplib.SMTPServerDisconnected("closed")],
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("timed out"),
+    ],
+)
+def test_temporary_failures_retry_with_backoff(meeting, organizer, now, scripted, error):
+    notification = pending_reminder(meeting, organizer, now)
+    at = meeting.ends_at + timedelta(hours=2)
+    scripted.script = list(error) if isinstance(error, list) else [error]
+    outcome = reminders.deliver(notification.pk, now=at)
+    assert outcome.status == "retry"
+    assert 15 <= outcome.retry_in <= 30  # first retry: base 30 s, jittered over the upper half
+    notification.refresh_from_db()
+    assert notification.state == State.PENDING
+    assert notification.attempts == 1
+    assert notification.last_error
+    # The re-drive leaves it to the retry.
+    assert notification.send_after > at + timedelta(seconds=outcome.retry_in)
+    assert reminders.deliver(notification.pk, now=at + timedelta(minutes=1)).status == "sent"
+    assert len(scripted.accepted) == 1
+
+
+def test_permanent_failure_is_recorded_and_not_retried(meeting, organizer, now, scripted):
+    notification = pending_reminder(meeting, organizer, now)
+    scripted.script = [smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"No such user")})]
+    outcome = reminders.deliver(notification.pk, now=meeting.ends_at + timedelta(hours=2))
+    assert outcome.status == "failed"
+    notification.refresh_from_db()
+    assert notification.state == State.FAILED
+    assert notification.last_error.startswith("550")
+    assert reminders.dispatch_ready(now=meeting.ends_at + timedelta(days=9)) == 0
+
+
+def test_temporary_failures_give_up_after_the_last_attempt(meeting, organizer, now, scripted):
+    notification = pending_reminder(meeting, organizer, now)
+    scripted.script = [smtplib.SMTPDataError(421, b"Busy")] * reminders.MAX_ATTEMPTS
+    at = meeting.ends_at + timedelta(hours=2)
+    outcomes = [reminders.deliver(notification.pk, now=at).status for _ in range(10)]
+    assert outcomes == ["retry"] * (reminders.MAX_ATTEMPTS - 1) + ["failed"]
+    notification.refresh_from_db()
+    assert notification.state == State.FAILED
+
+
+def test_retry_delay_grows_exponentially_up_to_the_cap():
+    for attempt, ceiling in [(1, 30), (2, 60), (3, 120), (4, 240), (5, 300), (12, 300)]:
+        delays = [reminders.retry_delay(attempt) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1  # jitter
+
+
+def test_redrive_picks_up_a_row_whose_task_was_lost(meeting, organizer, now):
+    at = meeting.ends_at + timedelta(hours=2)
+    notification = pending_reminder(meeting, organizer, at)
+    with mock.patch("meetings.tasks.deliver_notification.delay_on_commit") as enqueue:
+        assert reminders.enqueue([notification.pk], now=at) == [notification.pk]
+        # The task is in flight: a re-drive now leaves the row alone...
+        assert reminders.dispatch_ready(now=at + timedelta(minutes=1)) == 0
+        # ...and queues it again once the lease has run out (the task was lost).
+        later = at + reminders.outbox_lease() + timedelta(seconds=1)
+        assert reminders.dispatch_ready(now=later) == 1
+    assert enqueue.call_count == 2
+
+
+def test_reminder_no_longer_needed_is_dropped_at_delivery(meeting, organizer, now):
+    notification = Notification.objects.create(
+        meeting=meeting, kind=Kind.AGENDA_REMINDER, stage="due_now@x", recipient=organizer
+    )
+    ready_agenda(meeting, by=organizer)
+    services.send_agenda(meeting=meeting, by=organizer, now=now)
+    assert reminders.deliver(notification.pk, now=now).status == "skipped"
+    assert not Notification.objects.filter(pk=notification.pk).exists()
+    assert mail.outbox == []
+
+
+def test_earlier_stage_waiting_for_working_hours_is_superseded(meeting, organizer, now):
+    older = pending_reminder(meeting, organizer, now, stage="after_end@x")
+    pending_reminder(meeting, organizer, now + timedelta(hours=1), stage="grace@x")
+    Notification.objects.filter(stage="grace@x").update(created_at=now + timedelta(hours=1))
+    at = meeting.ends_at + timedelta(days=2)
+    assert reminders.deliver(older.pk, now=at).status == "skipped"
+
+
+def test_canceled_meeting_gets_nothing(meeting, organizer, member, now):
+    queued = Notification.objects.create(
+        meeting=meeting, kind=Kind.AGENDA_REMINDER, stage="due_tomorrow@x", recipient=organizer
+    )
+    services.cancel_meeting(meeting=meeting, by=organizer, now=now)
+    for hours in (0, 30, 47, 49, 100):
+        reminders.sweep(now=meeting.starts_at - timedelta(hours=48) + timedelta(hours=hours))
+    assert reminders.deliver(queued.pk, now=now).status == "skipped"
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_cancellation_after_a_sent_agenda_tells_attendees_with_a_cancel_invite(
+    meeting, organizer, member, now, run_tasks, django_capture_on_commit_callbacks
+):
+    run_tasks[0][0] = now
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_meeting(meeting=meeting, by=organizer, now=now + timedelta(hours=1))
+    assert len(mail.outbox) == 2
+    message = mail.outbox[0]
+    assert message.subject.startswith("Canceled:")
+    ics = message.attachments[0][1]
+    assert "METHOD:CANCEL" in (ics.decode() if isinstance(ics, bytes) else ics)
