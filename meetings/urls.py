@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -50,6 +50,7 @@ urlpatterns = [
     ),
     path("meetings/<int:pk>/recap/publish/", views.recap_publish, name="recap_publish"),
     path("meetings/<int:pk>/acknowledge/", views.recap_acknowledge, name="acknowledge"),
+    path("series/", include("meetings.series_urls")),
     # Action items across meetings.
     path("action-items/", views.action_items, name="action_items"),
     path(

@@ -152,6 +152,7 @@ def test_feed_query_count_does_not_grow_with_meetings(
     MeetingFactory(team=team, organizer=organizer, attendees=[member], starts_at=soon)
     with django_assert_num_queries(5) as one:
         get_feed(client, member)
+    baseline = len(one)
     for n in range(15):
         MeetingFactory(
             team=team,
@@ -159,7 +160,7 @@ def test_feed_query_count_does_not_grow_with_meetings(
             attendees=[member],
             starts_at=soon + timedelta(hours=n),
         )
-    with django_assert_num_queries(len(one.captured_queries)):
+    with django_assert_num_queries(baseline):
         response = get_feed(client, member)
     assert len(events(parse(response))) == 16
 

@@ -1,0 +1,218 @@
+"""Forms for recurring meetings: the "Repeats" choices, occurrence edits, agenda templates."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+
+from accounts.models import Team, User, available_time_zones
+
+from . import recurrence
+from .models import AgendaTemplate, TemplateItem
+
+FREQUENCIES = [(recurrence.WEEKLY, "Weekly"), (recurrence.MONTHLY, "Monthly")]
+WEEKDAYS = [(str(n), label) for n, label in enumerate(recurrence.WEEKDAY_FULL)]
+ORDINAL_CHOICES = [(str(n), label) for n, label in recurrence.ORDINALS.items()]
+ENDS = [("never", "Never"), ("on", "On a date"), ("after", "After a number of meetings")]
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_time_zones())]
+
+
+class RepeatFields(forms.Form):
+    """The "Repeats" part, shared by the new-series form and the meeting form."""
+
+    frequency = forms.ChoiceField(
+        label="Repeats", choices=FREQUENCIES, initial=recurrence.WEEKLY, widget=forms.RadioSelect
+    )
+    interval = forms.IntegerField(
+        label="Every",
+        min_value=1,
+        max_value=12,
+        initial=1,
+        help_text="1 for every week or month, 2 for every other one, and so on.",
+    )
+    weekdays = forms.MultipleChoiceField(
+        label="On (weekly)",
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty to repeat on the weekday of the first meeting.",
+    )
+    ordinal = forms.ChoiceField(label="On the (monthly)", choices=ORDINAL_CHOICES, initial="1")
+    month_weekday = forms.ChoiceField(label="Weekday (monthly)", choices=WEEKDAYS, initial="0")
+    ends = forms.ChoiceField(label="Ends", choices=ENDS, initial="never", widget=forms.RadioSelect)
+    until = forms.DateField(
+        label="End date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    count = forms.IntegerField(
+        label="Number of meetings", required=False, min_value=1, max_value=recurrence.MAX_COUNT
+    )
+
+    def repeat(self) -> recurrence.Repeat:
+        data = self.cleaned_data
+        return recurrence.Repeat(
+            frequency=data["frequency"],
+            interval=data.get("interval") or 1,
+            weekdays=tuple(int(d) for d in data.get("weekdays") or ()),
+            ordinal=int(data.get("ordinal") or 1),
+            weekday=int(data.get("month_weekday") or 0),
+            until=data.get("until") if data.get("ends") == "on" else None,
+            count=data.get("count") if data.get("ends") == "after" else None,
+        )
+
+    def clean_repeat(self, first_start: datetime) -> str | None:
+        """The RRULE text, or None after adding an error that says what to fix."""
+        data = self.cleaned_data
+        if any(name in self.errors for name in RepeatFields.base_fields):
+            return None  # the field's own error already says what to fix
+        if data.get("ends") == "on" and not data.get("until"):
+            self.add_error("until", "Pick the date of the last meeting.")
+            return None
+        if data.get("ends") == "after" and not data.get("count"):
+            self.add_error("count", "Say how many meetings there will be.")
+            return None
+        try:
+            return recurrence.build_rrule(self.repeat(), first_start)
+        except recurrence.InvalidRule as exc:
+            self.add_error(None, str(exc))
+            return None
+
+
+class SeriesForm(RepeatFields):
+    title = forms.CharField(max_length=200)
+    first_date = forms.DateField(
+        label="First meeting on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)", min_value=5, max_value=480, initial=30
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="The meeting stays at this local time when clocks change.",
+    )
+    location = forms.CharField(label="Location or video link", max_length=500, required=False)
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    template = forms.ModelChoiceField(
+        label="Agenda template",
+        queryset=AgendaTemplate.objects.none(),
+        required=False,
+        empty_label="No template",
+        help_text="Every new meeting's agenda starts from these standing items.",
+    )
+
+    field_order = [
+        "title",
+        "first_date",
+        "start_time",
+        "duration_minutes",
+        "time_zone",
+        "frequency",
+        "interval",
+        "weekdays",
+        "ordinal",
+        "month_weekday",
+        "ends",
+        "until",
+        "count",
+        "location",
+        "attendees",
+        "template",
+    ]
+
+    def __init__(self, *args, team: Team, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["time_zone"].choices = zone_choices()
+        self.fields["time_zone"].initial = user.time_zone
+        self.fields["attendees"].queryset = User.objects.filter(memberships__team=team).exclude(
+            pk=user.pk
+        )
+        self.fields["template"].queryset = AgendaTemplate.objects.filter(
+            team=team, series__isnull=True
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first_date, start_time = data.get("first_date"), data.get("start_time")
+        if first_date and start_time:
+            data["first_start"] = datetime.combine(first_date, start_time.replace(second=0))
+            data["rrule"] = self.clean_repeat(data["first_start"])
+        if data.get("duration_minutes"):
+            data["duration"] = timedelta(minutes=data["duration_minutes"])
+        return data
+
+
+class OccurrenceForm(forms.Form):
+    """Edit one meeting of a series, or it and every later one."""
+
+    THIS = "this"
+    FOLLOWING = "following"
+
+    scope = forms.ChoiceField(
+        label="Change",
+        choices=[(THIS, "This meeting only"), (FOLLOWING, "This and following meetings")],
+        initial=THIS,
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(max_length=200)
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For “this and following”, later meetings keep their own days.",
+    )
+    start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=480)
+    location = forms.CharField(label="Location or video link", max_length=500, required=False)
+
+    def __init__(self, *args, time_zone: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zoneinfo.ZoneInfo(time_zone)
+
+    @classmethod
+    def initial_for(cls, meeting) -> dict:
+        local = meeting.starts_at.astimezone(meeting.zone)
+        return {
+            "scope": cls.THIS,
+            "title": meeting.title,
+            "date": local.date(),
+            "start_time": local.time().replace(second=0, microsecond=0),
+            "duration_minutes": meeting.duration_minutes,
+            "location": meeting.location,
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day: date | None = data.get("date")
+        start: time | None = data.get("start_time")
+        minutes = data.get("duration_minutes")
+        if day and start and minutes:
+            local = datetime.combine(day, start.replace(second=0, microsecond=0))
+            data["starts_at"] = recurrence.to_utc(local, self.zone)
+            data["duration"] = timedelta(minutes=minutes)
+            data["ends_at"] = data["starts_at"] + data["duration"]
+        return data
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = AgendaTemplate
+        fields = ["name", "desired_outcome"]
+        widgets = {"desired_outcome": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"desired_outcome": "Optional: the bottom line each meeting starts from."}
+
+    def __init__(self, *args, team: Team, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.team = team
+
+
+class TemplateItemForm(forms.ModelForm):
+    class Meta:
+        model = TemplateItem
+        fields = ["title", "timebox_minutes", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
