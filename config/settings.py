@@ -324,6 +324,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=DAILY_DIGEST_CHECK_SECONDS),
         "options": {"expires": max(DAILY_DIGEST_CHECK_SECONDS - 30, 30)},
     },
+    # Recurring meetings: top up generated meetings to SERIES_HORIZON_DAYS and
+    # carry open items into next agendas. Idempotent, so hourly is plenty.
+    "generate-series-occurrences": {
+        "task": "meetings.generate_series_occurrences",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
 }
 
 LOGGING = {

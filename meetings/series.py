@@ -548,3 +548,24 @@ def next_occurrence(series: Series, *, now: datetime) -> Meeting | None:
         .order_by("starts_at", "pk")
         .first()
     )
+
+
+def carry_over_recent(*, now: datetime, since: timedelta = timedelta(days=1)) -> int:
+    """Prepare the next agenda of every series whose recap was published lately.
+
+    Run by the beat task, so an organizer who opens the next meeting from any
+    page finds the carried-over items already there. Idempotent like `carry_over`.
+    """
+    series_ids = (
+        Meeting.objects.filter(
+            series__isnull=False, recap_published_at__gte=now - since, series__ended_at=None
+        )
+        .values_list("series_id", flat=True)
+        .distinct()
+    )
+    added = 0
+    for series in Series.objects.filter(pk__in=list(series_ids)):
+        upcoming = next_occurrence(series, now=now)
+        if upcoming is not None:
+            added += len(carry_over(upcoming, now=now))
+    return added

@@ -12,7 +12,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from . import reminders
+from . import (
+    reminders,
+    series_tasks,  # noqa: F401 - registers meetings.generate_series_occurrences
+)
 
 
 @shared_task(
