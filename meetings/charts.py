@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from .compliance import Figures
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 30, 12, 40
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def test_weeks_without_meetings_leave_a_gap_not_a_zero():
     # Two separate runs per series (before and after the empty week): 2 x 3 paths.
     assert svg.count("<path") == 6
     # 100 % sits at the top of the plot (y = 12), 0 % at the bottom (y = 200).
-    assert "M44.0,106.0 L190.0,12.0" in svg
+    assert "M44.0,106.0 L185.5,12.0" in svg
 
 
 def test_title_is_escaped():
