@@ -105,3 +105,44 @@ def outsider(db):
 @pytest.fixture
 def meeting(team, organizer, member, now):
     return MeetingFactory(team=team, organizer=organizer, attendees=[member], now=now)
+
+
+# -- Meeting pages (views and browser tests): times relative to the real clock,
+# because views read timezone.now().
+
+
+@pytest.fixture
+def htmx() -> dict[str, str]:
+    """Headers of an htmx request, for the fragment half of every form test."""
+    return {"HX-Request": "true"}
+
+
+@pytest.fixture
+def upcoming(team, organizer, member):
+    """A draft meeting starting in two days: organizer (Berlin) and member (Kolkata)."""
+    from django.utils import timezone
+
+    return MeetingFactory(team=team, organizer=organizer, attendees=[member], now=timezone.now())
+
+
+@pytest.fixture
+def ended(team, organizer, member):
+    """A meeting whose agenda was sent in time and that ended an hour ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import ready_agenda
+
+    real_now = timezone.now()
+    starts = real_now - timedelta(hours=2)
+    meeting = MeetingFactory(
+        team=team,
+        organizer=organizer,
+        attendees=[member],
+        starts_at=starts,
+        now=starts - timedelta(days=2),
+    )
+    ready_agenda(meeting, by=organizer, items=2)
+    meeting.send_agenda(by=organizer, now=starts - timedelta(days=1))
+    return meeting
