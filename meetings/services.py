@@ -274,6 +274,9 @@ def update_meeting(
         row.sequence += 1
     row.full_clean()
     row.save(update_fields=["title", "starts_at", "ends_at", "location", "sequence"])
+    if times_changed:
+        # Reminder due times follow the meeting's times.
+        reminders.reschedule(row, now=now)
     if attendees is not None:
         wanted = {u.pk: u for u in attendees}
         wanted.pop(row.organizer_id, None)

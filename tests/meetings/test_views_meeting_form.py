@@ -214,3 +214,19 @@ def test_anonymous_is_sent_to_login(client, upcoming):
         response = client.get(target)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_moving_a_meeting_moves_its_reminders(client, organizer, upcoming):
+    from meetings import reminders
+
+    client.force_login(organizer)
+    upcoming.refresh_from_db()
+    before = upcoming.next_reminder_at
+    day = timezone.localtime(upcoming.starts_at, BERLIN).date() + timedelta(days=7)
+    client.post(url("edit", upcoming.pk), form_data(day))
+    upcoming.refresh_from_db()
+    assert upcoming.next_reminder_at is not None
+    assert upcoming.next_reminder_at != before
+    assert upcoming.next_reminder_at == reminders.next_reminder_time(
+        upcoming, timezone.now(), handled=False
+    )
