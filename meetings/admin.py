@@ -420,7 +420,8 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         ids = request.POST.getlist("selected") if "bulk" in request.POST else []
         if request.POST.get("remind"):
             ids = [request.POST["remind"]]
-        ids = [int(pk) for pk in ids if pk.isdigit()]
+        # Only plain ASCII digits that fit a bigint: "²" or 10**30 are not ids.
+        ids = [int(pk) for pk in ids if pk.isascii() and pk.isdigit() and len(pk) < 19]
         if not ids:
             messages.error(request, "Pick at least one meeting to remind.")
         else:
@@ -450,6 +451,8 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         for name in ("team", "organizer", "overdue", "o")
         if request.GET.get(name)
     ]
+    # The sort links set `o` themselves.
+    unsorted_params = [(name, value) for name, value in filter_params if name != "o"]
     period_form, start, end = period_from(request.GET, timezone.localdate(now))
     scope = Meeting.objects.all()
     if filters.get("team"):
@@ -463,6 +466,7 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "now": now,
         "filter_query": urlencode(filter_params),
+        "unsorted_query": urlencode(unsorted_params),
         "keep_params": filter_params,
         "csv_query": urlencode([*filter_params, ("format", "csv")]),
         "period_form": period_form,

@@ -19,6 +19,7 @@ from .models import Meeting
 
 DEFAULT_PERIOD = timedelta(days=27)  # four weeks, today included
 LONGEST_PERIOD = timedelta(days=366)
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 
 
 class PeriodForm(forms.Form):
@@ -29,6 +30,12 @@ class PeriodForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
+            # Far from today there are no meetings, and the 12-week trend before
+            # year 1 or the day after 9999-12-31 cannot even be computed.
+            if not (start >= EARLIEST and end <= LATEST):
+                raise forms.ValidationError(
+                    f"Pick dates between {EARLIEST.year} and {LATEST.year}."
+                )
             if end < start:
                 raise forms.ValidationError("The period must end on or after its first day.")
             if end - start > LONGEST_PERIOD:

@@ -117,3 +117,15 @@ def test_query_count_does_not_grow_with_meetings(client, team, team_admin):
     for n in range(190):
         held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0, recap_hours=n)
     assert count() == few
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"start": "0001-01-01", "end": "0001-01-03"}, {"start": "9999-12-01", "end": "9999-12-31"}],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(client, team, team_admin,
+                                                                   period):  # fmt: skip
+    client.force_login(team_admin)
+    response = client.get(url(team), period)
+    assert response.status_code == 200
+    assert response.context["form"].errors
