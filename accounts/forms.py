@@ -75,7 +75,7 @@ class ProfileForm(forms.ModelForm):
         choices=[(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)],
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Reminders wait for your working hours on these days.",
+        help_text="Reminders to you wait for these days and hours, in your time zone.",
         error_messages={"required": "Pick at least one working day."},
     )
     work_start = forms.TimeField(

@@ -1,14 +1,6 @@
 // Small progressive enhancements. Everything works without this file.
 "use strict";
 
-document.addEventListener("change", (event) => {
-  // A <select data-autosubmit> (the team switcher) submits its form on change.
-  const select = event.target.closest("select[data-autosubmit]");
-  if (select && select.form) {
-    select.form.requestSubmit();
-  }
-});
-
 document.addEventListener("submit", (event) => {
   // Buttons with data-confirm ask first; without JavaScript the action just happens.
   const button = event.submitter;
