@@ -32,7 +32,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import Membership, Team, User
 
 from . import services
 from .compliance import compliance_report, duration_text
@@ -48,11 +48,78 @@ from .models import (
     Series,
 )
 
+# -- forms: the cross-row rules the services check, checked here too ------------
+
+
+def _meeting_of(form: forms.ModelForm) -> Meeting | None:
+    meeting = form.cleaned_data.get("meeting") or getattr(form.instance, "meeting", None)
+    return meeting if meeting is not None and meeting.team_id else None
+
+
+class MembersOnlyForm(forms.ModelForm):
+    """People on a meeting (attendees, owners) must belong to the meeting's team."""
+
+    member_fields: tuple[str, ...] = ()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        meeting = _meeting_of(self)
+        people = {name: data.get(name) for name in self.member_fields if data.get(name)}
+        if meeting is None or not people:
+            return data
+        member_ids = set(
+            Membership.objects.filter(
+                team_id=meeting.team_id, user__in=people.values()
+            ).values_list("user_id", flat=True)
+        )
+        for name, user in people.items():
+            if user.pk not in member_ids:
+                self.add_error(name, f"{user} is not a member of {meeting.team}.")
+        return data
+
+
+class AttendeeForm(MembersOnlyForm):
+    member_fields = ("user",)
+
+
+class AgendaItemForm(MembersOnlyForm):
+    member_fields = ("owner",)
+
+
+class ActionItemForm(forms.ModelForm):
+    def clean(self) -> dict:
+        """Rule 5 through `ActionItem.problems`, the same check the app runs."""
+        data = super().clean()
+        meeting = _meeting_of(self)
+        if meeting is not None and data.get("owner") and data.get("due_date"):
+            item = ActionItem(owner=data["owner"], due_date=data["due_date"])
+            problems = item.problems(meeting=meeting)
+            if problems:
+                raise forms.ValidationError(problems)
+        return data
+
+
+class MeetingForm(forms.ModelForm):
+    def clean(self) -> dict:
+        data = super().clean()
+        # On change the team is read-only, so it comes from the instance.
+        team = data.get("team") or (self.instance.team if self.instance.team_id else None)
+        organizer = data.get("organizer")
+        if (
+            team
+            and organizer
+            and not Membership.objects.filter(team=team, user=organizer).exists()
+        ):
+            self.add_error("organizer", f"{organizer} is not a member of {team}.")
+        return data
+
+
 # -- inlines -----------------------------------------------------------------
 
 
 class AttendeeInline(admin.TabularInline):
     model = Attendee
+    form = AttendeeForm
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "required", "rsvp", "acknowledged_at"]
@@ -62,6 +129,7 @@ class AttendeeInline(admin.TabularInline):
 
 class AgendaItemInline(admin.TabularInline):
     model = AgendaItem
+    form = AgendaItemForm
     extra = 0
     fk_name = "meeting"
     autocomplete_fields = ["owner", "added_by"]
@@ -77,6 +145,7 @@ class DecisionInline(admin.TabularInline):
 
 class ActionItemInline(admin.TabularInline):
     model = ActionItem
+    form = ActionItemForm
     extra = 0
     autocomplete_fields = ["owner", "created_by"]
     fields = ["description", "owner", "due_date", "status", "completed_at"]
@@ -116,6 +185,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
+    form = MeetingForm
     list_display = ["title", "team", "organizer", "starts_at", "status_display",
                     "agenda_sent_at", "recap_published_at"]  # fmt: skip
     list_filter = [StatusFilter, "team", "starts_at"]
@@ -175,6 +245,22 @@ class MeetingAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Meeting]:
         return super().get_queryset(request).with_status(timezone.now())
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Meeting | None = None):
+        # Moving a meeting to another team would strand its attendees and owners.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "team"] if obj is not None else fields
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """As `services.create_meeting` does: the organizer attends, reminders follow."""
+        super().save_related(request, form, formsets, change)
+        from .reminders import reschedule
+
+        meeting = form.instance
+        Attendee.objects.get_or_create(
+            meeting=meeting, user_id=meeting.organizer_id, defaults={"required": True}
+        )
+        reschedule(meeting, now=timezone.now())
+
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Meeting) -> str:
         return obj.status.label
@@ -211,6 +297,7 @@ class SeriesAdmin(admin.ModelAdmin):
 
 @admin.register(AgendaItem)
 class AgendaItemAdmin(admin.ModelAdmin):
+    form = AgendaItemForm
     list_display = ["title", "meeting", "owner", "timebox_minutes", "outcome", "slipped_count"]
     list_filter = ["outcome"]
     list_select_related = ["meeting", "owner"]
@@ -228,6 +315,7 @@ class DecisionAdmin(admin.ModelAdmin):
 
 @admin.register(Attendee)
 class AttendeeAdmin(admin.ModelAdmin):
+    form = AttendeeForm
     list_display = ["user", "meeting", "required", "rsvp", "acknowledged_at"]
     list_filter = ["required", "rsvp"]
     list_select_related = ["user", "meeting"]
@@ -238,6 +326,7 @@ class AttendeeAdmin(admin.ModelAdmin):
 
 @admin.register(ActionItem)
 class ActionItemAdmin(admin.ModelAdmin):
+    form = ActionItemForm
     list_display = ["description", "owner", "due_date", "status", "completed_at", "meeting"]
     list_filter = ["status", "due_date"]
     list_select_related = ["owner", "meeting"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from meetings import services
-from meetings.models import Notification
+from meetings.models import Meeting, Notification
 from tests.factories import MeetingFactory, UserFactory, ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +140,73 @@ def test_notification_changelist_filters_failed_rows(staff_client, meeting, orga
     )  # fmt: skip
     response = staff_client.get("/admin/meetings/notification/", {"state__exact": "failed"})
     assert [n.stage for n in response.context["cl"].result_list] == ["grace@x"]
+
+
+# -- the cross-row rules hold in the admin's forms too --------------------------
+
+
+def inline_management(prefix: str, initial: int = 0, total: int = 1) -> dict:
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}  # fmt: skip
+
+
+def meeting_post(meeting: Meeting, **extra) -> dict:
+    local = meeting.starts_at.astimezone(UTC)
+    end = meeting.ends_at.astimezone(UTC)
+    data = {
+        "title": meeting.title, "organizer": meeting.organizer_id,
+        "starts_at_0": local.date().isoformat(), "starts_at_1": local.time().isoformat(),
+        "ends_at_0": end.date().isoformat(), "ends_at_1": end.time().isoformat(),
+        "time_zone": meeting.time_zone, "location": "", "desired_outcome": "",
+        "recap_summary": "", "recap_notes": "",
+    }  # fmt: skip
+    for prefix in ("attendees", "agenda_items", "decisions", "action_items", "notifications"):
+        data.update(inline_management(prefix, total=0))
+    data.update(extra)
+    return data
+
+
+def test_admin_refuses_an_action_item_owned_by_an_outsider(staff_client, upcoming, outsider):
+    url = f"/admin/meetings/meeting/{upcoming.pk}/change/"
+    data = meeting_post(upcoming, **inline_management("action_items"))
+    data.update({"action_items-0-description": "Leak", "action_items-0-owner": outsider.pk,
+                 "action_items-0-due_date": upcoming.local_date.isoformat()})  # fmt: skip
+    response = staff_client.post(url, data)
+    assert response.status_code == 200  # the form again, with the message
+    assert "must be a member of" in response.content.decode()
+    assert not upcoming.action_items.exists()
+
+
+def test_admin_refuses_an_attendee_from_another_team(staff_client, upcoming, outsider):
+    url = f"/admin/meetings/meeting/{upcoming.pk}/change/"
+    data = meeting_post(upcoming, **inline_management("attendees"))
+    data.update({"attendees-0-user": outsider.pk, "attendees-0-required": "on",
+                 "attendees-0-rsvp": "pending"})  # fmt: skip
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "is not a member of" in response.content.decode()
+    assert not upcoming.attendees.filter(user=outsider).exists()
+
+
+def test_meeting_added_in_the_admin_gets_its_organizer_as_attendee_and_a_reminder(
+    staff_client, team, organizer
+):
+    starts = timezone.now() + timedelta(days=3)
+    draft = Meeting(team=team, organizer=organizer, title="From admin", time_zone="UTC",
+                    starts_at=starts, ends_at=starts + timedelta(hours=1))  # fmt: skip
+    response = staff_client.post("/admin/meetings/meeting/add/",
+                                 meeting_post(draft, team=team.pk))  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    meeting = Meeting.objects.get(title="From admin")
+    assert list(meeting.attendees.values_list("user_id", flat=True)) == [organizer.pk]
+    assert meeting.next_reminder_at is not None  # the sweep will remind about the agenda
+
+
+def test_admin_refuses_an_organizer_from_another_team(staff_client, team, outsider):
+    starts = timezone.now() + timedelta(days=3)
+    draft = Meeting(team=team, organizer=outsider, title="Sneaky", time_zone="UTC",
+                    starts_at=starts, ends_at=starts + timedelta(hours=1))  # fmt: skip
+    response = staff_client.post("/admin/meetings/meeting/add/",
+                                 meeting_post(draft, team=team.pk))  # fmt: skip
+    assert response.status_code == 200
+    assert not Meeting.objects.filter(title="Sneaky").exists()
