@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User
 
-from . import recurrence, services
+from . import recurrence, reminders, services
 from .models import (
     ActionItem,
     AgendaItem,
@@ -309,6 +309,8 @@ def edit_occurrence(
     row.full_clean()
     row.save(update_fields=["title", "starts_at", "ends_at", "location", "sequence"])
     meeting._refresh_from(row)
+    # New times mean new reminder due times.
+    reminders.reschedule(meeting, now=now)
     return meeting
 
 
@@ -412,6 +414,8 @@ def split_series(
             location=location,
             sequence=m.sequence + 1,
         )
+        m.refresh_from_db()
+        reminders.reschedule(m, now=now)
     generate(new, now=now, until=until)
     return new
 

@@ -1,0 +1,173 @@
+"""Reminders and digests treat generated meetings exactly like single ones, at scale."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings import reminders
+from meetings import series as series_service
+from meetings.models import Attendee, Meeting, Notification, Series
+from tests.factories import MeetingFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def make_series(team, organizer, *, first_start: datetime, title: str = "Weekly"):
+    return series_service.create_series(
+        team=team,
+        organizer=organizer,
+        title=title,
+        first_start=first_start,
+        duration=timedelta(minutes=30),
+        time_zone="UTC",
+        rrule="FREQ=WEEKLY",
+        now=NOW,
+    )
+
+
+def test_generated_meeting_is_scheduled_and_reminded_like_a_single_one(team, organizer, settings):
+    settings.SERIES_HORIZON_DAYS = 7
+    start = datetime(2026, 3, 5, 15, 0)
+    generated = make_series(team, organizer, first_start=start).meetings.get()
+    single = MeetingFactory(
+        team=team,
+        organizer=organizer,
+        starts_at=start.replace(tzinfo=UTC),
+        duration=timedelta(minutes=30),
+        time_zone="UTC",
+        now=NOW,
+    )
+    assert generated.next_reminder_at is not None
+    assert generated.next_reminder_at == Meeting.objects.get(pk=single.pk).next_reminder_at
+    last_call = start.replace(tzinfo=UTC) - timedelta(hours=2)
+    reminders.sweep(now=last_call)
+    stages = {
+        meeting_id: sorted(
+            Notification.objects.filter(meeting_id=meeting_id).values_list("kind", "stage")
+        )
+        for meeting_id in (generated.pk, single.pk)
+    }
+    assert stages[generated.pk] == stages[single.pk]
+    assert ("agenda_reminder", "last_call@20260305T1500Z") in stages[generated.pk]
+
+
+def test_moving_one_occurrence_moves_its_reminders(team, organizer, settings):
+    settings.SERIES_HORIZON_DAYS = 7
+    meeting = make_series(team, organizer, first_start=datetime(2026, 3, 5, 15)).meetings.get()
+    before = meeting.next_reminder_at
+    series_service.edit_occurrence(
+        meeting=meeting,
+        by=organizer,
+        title=meeting.title,
+        starts_at=meeting.starts_at + timedelta(days=1),
+        ends_at=meeting.ends_at + timedelta(days=1),
+        location="",
+        now=NOW,
+    )
+    assert Meeting.objects.get(pk=meeting.pk).next_reminder_at == before + timedelta(days=1)
+
+
+def test_canceled_occurrence_gets_no_reminders(team, organizer, settings):
+    settings.SERIES_HORIZON_DAYS = 7
+    meeting = make_series(team, organizer, first_start=datetime(2026, 3, 5, 15)).meetings.get()
+    series_service.cancel_occurrence(meeting=meeting, by=organizer, now=NOW)
+    reminders.sweep(now=meeting.starts_at - timedelta(hours=1))
+    assert not Notification.objects.filter(meeting=meeting).exists()
+
+
+def clone_series(template: Series, copies: int) -> None:
+    """`copies` more series like `template`, each with its generated meeting.
+
+    Built in bulk (copying what `create_series` produced, `next_reminder_at`
+    included) so the test spends its time in the sweep, not in setup.
+    """
+    meeting = template.meetings.get()
+    series_rows = Series.objects.bulk_create(
+        Series(
+            team_id=template.team_id,
+            organizer_id=template.organizer_id,
+            title=f"{template.title} {n}",
+            rrule=template.rrule,
+            first_start=template.first_start,
+            duration=template.duration,
+            time_zone=template.time_zone,
+            generated_until=template.generated_until,
+            created_at=template.created_at,
+        )
+        for n in range(copies)
+    )
+    meetings = Meeting.objects.bulk_create(
+        Meeting(
+            team_id=meeting.team_id,
+            series=series,
+            occurrence_start=meeting.occurrence_start,
+            title=series.title,
+            organizer_id=meeting.organizer_id,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            time_zone=meeting.time_zone,
+            created_at=meeting.created_at,
+            next_reminder_at=meeting.next_reminder_at,
+        )
+        for series in series_rows
+    )
+    Attendee.objects.bulk_create(
+        Attendee(meeting=m, user_id=meeting.organizer_id, required=True) for m in meetings
+    )
+
+
+def test_sweep_queries_stay_constant_with_1000_series(team, organizer, settings):
+    settings.SERIES_HORIZON_DAYS = 30
+    once = "FREQ=WEEKLY;COUNT=1"
+    # 10 series meet on 5 March, 1,000 on 20 March: one generated meeting each.
+    for n in range(10):
+        series_service.create_series(
+            team=team,
+            organizer=organizer,
+            title=f"Early {n}",
+            first_start=datetime(2026, 3, 5, 15),
+            duration=timedelta(minutes=30),
+            time_zone="UTC",
+            rrule=once,
+            now=NOW,
+        )
+    late = series_service.create_series(
+        team=team,
+        organizer=organizer,
+        title="Late",
+        first_start=datetime(2026, 3, 20, 15),
+        duration=timedelta(minutes=30),
+        time_zone="UTC",
+        rrule=once,
+        now=NOW,
+    )
+    clone_series(late, 999)
+    assert Series.objects.count() == 1010
+    assert Meeting.objects.filter(series__isnull=False).count() == 1010
+
+    early_last_call = datetime(2026, 3, 5, 13, 1, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as ten:
+        result = reminders.sweep(now=early_last_call, batch_size=2000)
+    assert result.meetings == 10  # the 1,000 later meetings are not due: not even read
+    # Out of the way, so the second sweep sees the same kind of work, only 100 times more.
+    Meeting.objects.filter(title__startswith="Early").delete()
+
+    late_last_call = datetime(2026, 3, 20, 13, 1, tzinfo=UTC)
+    started = time.monotonic()
+    with CaptureQueriesContext(connection) as thousand:
+        result = reminders.sweep(now=late_last_call, batch_size=2000)
+    sweep_seconds = time.monotonic() - started
+    assert result.meetings == 1000
+    assert Notification.objects.filter(stage="last_call@20260320T1500Z").count() == 1000
+    assert len(thousand) == len(ten), (len(ten), len(thousand))
+    print(
+        f"\nsweep of 1,000 due series meetings: {len(thousand)} queries "
+        f"(10 due: {len(ten)}), {sweep_seconds * 1000:.0f} ms"
+    )
