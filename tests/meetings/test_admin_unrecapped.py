@@ -84,8 +84,9 @@ def test_staff_with_view_permission_sees_the_list_but_no_remind_buttons(client, 
     assert client.post(URL, {"remind": "1"}).status_code == 403
 
 
-def test_admin_index_links_to_the_dashboard(staff_client):
-    response = staff_client.get("/admin/")
+@pytest.mark.parametrize("page", ["/admin/", "/admin/meetings/"])
+def test_admin_index_links_to_the_dashboard(staff_client, page):
+    response = staff_client.get(page)
     assert f'href="{URL}"'.encode() in response.content
 
 
