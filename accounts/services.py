@@ -189,6 +189,14 @@ def _check_may_manage(*, target: Membership, by: Membership) -> None:
         raise TeamRuleBroken("Only an owner can change or remove another owner.")
 
 
+def _relock(membership: Membership) -> None:
+    """Re-read the target's role under a row lock: the page it came from may be stale."""
+    current = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if current is None:
+        raise TeamRuleBroken("This person is no longer a member of the team.")
+    membership.role = current.role
+
+
 def _owners_left_after(target: Membership) -> int:
     # Lock the team's owner rows so two admins demoting the last two owners at
     # once cannot both see "another owner remains".
@@ -204,6 +212,7 @@ def _owners_left_after(target: Membership) -> int:
 def change_role(*, membership: Membership, role: str, by: Membership) -> Membership:
     if role not in Role.values:
         raise TeamRuleBroken("Pick a role: owner, admin or member.")
+    _relock(membership)
     _check_may_manage(target=membership, by=by)
     if role == Role.OWNER and by.role != Role.OWNER:
         raise TeamRuleBroken("Only an owner can make someone an owner.")
@@ -220,6 +229,7 @@ def change_role(*, membership: Membership, role: str, by: Membership) -> Members
 
 @transaction.atomic
 def remove_member(*, membership: Membership, by: Membership) -> None:
+    _relock(membership)
     _check_may_manage(target=membership, by=by)
     if membership.role == Role.OWNER and _owners_left_after(membership) == 0:
         raise TeamRuleBroken("A team keeps at least one owner; make someone else owner first.")

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -61,9 +61,14 @@ def _open_invitations(membership: Membership):
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """A local path to go back to, or the fallback (never another site, never a view name)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target.startswith("/")
+        and not any(ord(char) < 32 for char in target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback
@@ -156,7 +161,7 @@ def switch_team_view(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404("No such team.")
     messages.success(request, f"You are now working in {membership.team.name}.")
-    return redirect(_safe_next(request, reverse("meetings:home")))
+    return HttpResponseRedirect(_safe_next(request, reverse("meetings:home")))
 
 
 @login_required

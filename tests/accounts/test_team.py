@@ -270,3 +270,26 @@ def test_a_member_gets_403_on_the_policy(member_client, team):
     assert response.status_code == 403
     team.refresh_from_db()
     assert team.name != "Platform"
+
+
+def test_two_owners_cannot_both_step_down(team, owner, member):
+    """Each demotion re-reads roles under lock, so the second sees it is the last owner."""
+    from accounts import services
+
+    Membership.objects.filter(user=member, team=team).update(role="owner")
+    a, b = membership(owner, team), membership(member, team)
+    stale_b = membership(member, team)
+    services.change_role(membership=a, role="member", by=b)
+    with pytest.raises(services.TeamRuleBroken):
+        services.change_role(membership=stale_b, role="member", by=stale_b)
+    assert Membership.objects.filter(team=team, role="owner").count() == 1
+
+
+@pytest.mark.parametrize("bad_next", ["a\x00b", "meetings:home", "//evil.example/", "\\\\evil"])
+def test_switch_team_falls_back_home_for_odd_next_values(client, team, member, bad_next):
+    other = TeamFactory()
+    MembershipFactory(user=member, team=other)
+    client.force_login(member)
+    response = client.post(reverse("accounts:switch_team"), {"team": other.pk, "next": bad_next})
+    assert response.status_code == 302
+    assert response.url == reverse("meetings:home")
