@@ -10,9 +10,46 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+function flash(kind, text) {
+  // The same markup as templates/partials/messages.html, built with textContent.
+  const box = document.getElementById("messages");
+  if (!box) return;
+  const line = document.createElement("p");
+  line.className = `message message-${kind}`;
+  const label = document.createElement("span");
+  label.className = "message-kind";
+  label.textContent = kind === "error" ? "Problem:" : "Note:";
+  line.append(label, ` ${text}`);
+  box.replaceChildren(line);
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  // A session that expired answers an in-place update with the login page:
+  // go there for real instead of pasting a login form into a table row.
+  const xhr = event.detail.xhr;
+  if (xhr && xhr.responseURL && new URL(xhr.responseURL).pathname === "/accounts/login/") {
+    event.detail.shouldSwap = false;
+    window.location.assign(xhr.responseURL);
+  }
+});
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  const reason =
+    status === 403
+      ? "you do not have the right to do that."
+      : status === 404
+        ? "that item no longer exists; reload the page."
+        : "something went wrong on our side; reload the page and try again.";
+  flash("error", `Nothing was changed: ${reason}`);
+});
+
+document.addEventListener("htmx:sendError", () => {
+  flash("error", "Nothing was changed: the server could not be reached. Check your connection.");
+});
+
 document.addEventListener("htmx:afterSwap", () => {
-  // After an in-place update, a fresh message is announced by the live region;
-  // keep it in view on small screens where it may be far above.
+  // On small screens a fresh message may be far above; bring it into view.
   const messages = document.getElementById("messages");
   if (messages && messages.children.length && window.innerWidth < 640) {
     messages.scrollIntoView({ block: "nearest" });
