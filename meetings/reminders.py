@@ -481,6 +481,8 @@ def deliver(notification_id: int, *, now: datetime) -> Outcome:
             # canceled, a later stage superseded it, the digest is empty).
             notification.delete()
             return Outcome("skipped")
+        # Lets support staff (and the tests) match a received message to its row.
+        message.extra_headers["X-Bookend-Notification"] = str(notification.pk)
         notification.attempts += 1
         try:
             emails.send(message)
