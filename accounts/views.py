@@ -123,9 +123,11 @@ def regenerate_calendar_token(request: HttpRequest) -> HttpResponse:
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
     me = _membership_or_404(request)
+    members = list(_members_of(me))
     context = {
         "me": me,
-        "members": list(_members_of(me)),
+        "members": members,
+        "member_total": len(members),
         "invitations": list(_open_invitations(me)) if me.is_admin else [],
         "invite_form": InviteForm(inviter=me),
         "role_choices": _role_choices_for(me),
@@ -204,7 +206,12 @@ def invite(request: HttpRequest) -> HttpResponse:
     context = {"me": me, "invitations": list(_open_invitations(me)), "invite_form": form}
     if request.htmx:
         return render(request, "accounts/team.html#invitations", context)
-    context |= {"members": list(_members_of(me)), "role_choices": _role_choices_for(me)}
+    members = list(_members_of(me))
+    context |= {
+        "members": members,
+        "member_total": len(members),
+        "role_choices": _role_choices_for(me),
+    }
     return render(request, "accounts/team.html", context)
 
 
@@ -300,7 +307,10 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"{target.user.name} was removed from {target.team.name}.")
     if request.htmx:
         # The row disappears (empty swap); the flash message comes out of band.
-        return render(request, "accounts/team.html#member_removed", {"me": me})
+        total = Membership.objects.filter(team_id=me.team_id).count()
+        return render(
+            request, "accounts/team.html#member_removed", {"me": me, "member_total": total}
+        )
     return redirect("accounts:team")
 
 

@@ -160,6 +160,9 @@ def test_admin_removes_a_member_in_place_with_htmx(admin_client, team, member):
     assert response.status_code == 200
     assert "<tr" not in body
     assert 'hx-swap-oob="true"' in body and "was removed" in body
+    # The member count in the heading follows, out of band.
+    remaining = Membership.objects.filter(team=team).count()
+    assert f'<span class="count" id="member-count" hx-swap-oob="true">({remaining})</span>' in body
     assert not Membership.objects.filter(user=member, team=team).exists()
 
 
