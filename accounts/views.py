@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import InviteForm, ProfileForm, RoleForm, SignUpForm, SwitchTeamForm, TeamPolicyForm
+from .forms import (
+    EmailLoginForm,
+    InviteForm,
+    ProfileForm,
+    RoleForm,
+    SignUpForm,
+    SwitchTeamForm,
+    TeamPolicyForm,
+)
 from .models import Invitation, Membership, Role, User
 from .teams import current_membership, memberships_of, switch_team
 
@@ -78,6 +87,30 @@ def _role_choices_for(me: Membership) -> list[tuple[str, str]]:
     if me.role == Role.OWNER:
         return list(Role.choices)
     return [c for c in Role.choices if c[0] != Role.OWNER]
+
+
+# --- login and logout ----------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with our form and template, plus a greeting."""
+
+    template_name = "accounts/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Welcome back, {form.get_user().name}.")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # The session is gone; the message travels in the message cookie.
+        messages.info(request, "You are logged out.")
+        return response
 
 
 # --- profile -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ def test_login_with_email_in_any_case_lands_on_home(client, person):
     assert response.status_code == 302
     assert response.url == reverse("meetings:home")
     assert client.session["_auth_user_id"] == str(person.pk)
+    assert "Welcome back" in client.get(response.url).content.decode()
 
 
 def test_wrong_password_shows_a_message_and_logs_nobody_in(client, person):
@@ -53,6 +54,7 @@ def test_logout_is_a_post_and_ends_the_session(client, person):
     assert response.status_code == 302
     assert response.url == reverse("accounts:login")
     assert "_auth_user_id" not in client.session
+    assert "You are logged out" in client.get(response.url).content.decode()
 
 
 @pytest.mark.parametrize(
