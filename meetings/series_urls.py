@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/end/", views.series_end, name="end"),
     path("<int:pk>/meetings/<int:meeting_pk>/edit/", views.occurrence_edit, name="edit"),
     path("<int:pk>/meetings/<int:meeting_pk>/cancel/", views.occurrence_cancel, name="cancel"),
+    path("<int:pk>/template/", views.series_template_create, name="template_create"),
     path("templates/", views.template_list, name="templates"),
     path("templates/<int:pk>/", views.template_detail, name="template"),
     path("templates/<int:pk>/items/", views.template_item_add, name="template_item_add"),

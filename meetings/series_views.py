@@ -8,6 +8,7 @@ user's teams, so another team's series answers 404), changes go through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from accounts.teams import current_membership
 
 from . import recurrence
 from . import series as series_service
+from .calendar_views import webcal_url
 from .models import (
     ActionItem,
     AgendaTemplate,
@@ -80,7 +82,8 @@ def series_list(request: HttpRequest) -> HttpResponse:
         .order_by("ended_at", "title", "pk")
     )
     rows = [(s, recurrence.describe(s.rrule, series_service.first_local(s))) for s in series_list]
-    return render(request, "meetings/series/list.html", {"rows": rows, "team": membership.team})
+    context = {"rows": rows, "team": membership.team, "feed_url": webcal_url(request.user)}
+    return render(request, "meetings/series/list.html", context)
 
 
 @login_required
@@ -110,9 +113,17 @@ def series_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _problems(exc))
         else:
             count = series.meetings.count()
-            messages.success(
-                request, f"“{series.title}” is set up; {count} meetings are scheduled so far."
-            )
+            if count:
+                messages.success(
+                    request,
+                    f"“{series.title}” is set up; {count} meetings are scheduled so far.",
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"“{series.title}” is set up, but no meeting of it falls in the next "
+                    f"{settings.SERIES_HORIZON_DAYS} days; check its first date and end.",
+                )
             return redirect("meetings:series:detail", pk=series.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -283,6 +294,19 @@ def series_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # -- agenda templates ---------------------------------------------------------
+
+
+@require_POST
+@login_required
+def series_template_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give a series its own (empty) agenda template, or open the one it has."""
+    series = _changeable_series(request, pk)
+    template = series_service.template_of(series)
+    if template is None:
+        template = AgendaTemplate.objects.create(
+            team=series.team, series=series, name=series.title
+        )
+    return redirect("meetings:series:template", pk=template.pk)
 
 
 def _template_for(request: HttpRequest, pk: int) -> AgendaTemplate:

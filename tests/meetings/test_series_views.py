@@ -295,3 +295,42 @@ def test_series_list_is_constant_in_queries(client, organizer, team, django_asse
     with django_assert_num_queries(baseline):
         response = client.get(reverse("meetings:series:list"))
     assert "Third" in response.text
+
+
+def test_series_without_template_gets_its_own_from_the_series_page(client, series, organizer):
+    client.force_login(organizer)
+    url = reverse("meetings:series:template_create", args=[series.pk])
+    response = client.post(url)
+    template = AgendaTemplate.objects.get(series=series)
+    assert response["Location"] == reverse("meetings:series:template", args=[template.pk])
+    client.post(url)
+    assert AgendaTemplate.objects.filter(series=series).count() == 1
+    client.post(
+        reverse("meetings:series:template_item_add", args=[template.pk]),
+        {"title": "Metrics", "timebox_minutes": "10"},
+    )
+    page = client.get(reverse("meetings:series:detail", args=[series.pk]))
+    assert "Metrics" in page.text
+
+
+def test_plain_member_cannot_change_the_series_template(client, series, member):
+    template = AgendaTemplate.objects.create(team=series.team, series=series, name="Sync")
+    client.force_login(member)
+    add = reverse("meetings:series:template_item_add", args=[template.pk])
+    assert client.post(add, {"title": "Mine"}).status_code == 403
+    create = reverse("meetings:series:template_create", args=[series.pk])
+    assert client.post(create).status_code == 403
+    assert not template.items.exists()
+
+
+def test_series_without_meetings_in_the_horizon_says_so(client, organizer, settings):
+    settings.SERIES_HORIZON_DAYS = 3
+    client.force_login(organizer)
+    response = client.post(reverse("meetings:series:create"), form_data(), follow=True)
+    assert "no meeting of it falls in the next 3 days" in response.text
+
+
+def test_series_list_offers_the_calendar_feed(client, organizer):
+    client.force_login(organizer)
+    response = client.get(reverse("meetings:series:list"))
+    assert f"webcal://localhost:8000/calendar/feed/{organizer.calendar_token}.ics" in response.text
