@@ -6,6 +6,8 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meetings import recurrence
 from meetings.recurrence import MONTHLY, WEEKLY, InvalidRule, Repeat
@@ -168,3 +170,34 @@ def test_describe_reads_like_the_form():
     assert recurrence.describe("FREQ=WEEKLY;BYDAY=TU;UNTIL=20260317T235959", first) == (
         "Weekly on Tue at 09:00, until Tue 17 Mar 2026"
     )
+
+
+ZONES = sorted(
+    z
+    for z in zoneinfo.available_timezones()
+    if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    day=st.dates(min_value=date(2024, 1, 1), max_value=date(2034, 12, 31)),
+    hour=st.integers(min_value=9, max_value=17),
+    minute=st.sampled_from([0, 15, 30, 45]),
+)
+def test_weekly_meetings_keep_their_local_time_in_every_zone(zone, day, hour, minute):
+    first = datetime.combine(day, time(hour, minute))
+    tz = zoneinfo.ZoneInfo(zone)
+    start = first.replace(tzinfo=tz)
+    found = recurrence.occurrences(
+        "FREQ=WEEKLY",
+        first,
+        zone,
+        after=start - timedelta(days=1),
+        until=start + timedelta(days=370),
+    )
+    assert len(found) in (53, 54)
+    local_days = [moment.astimezone(tz).date() for _, moment in found]
+    assert all(moment.astimezone(tz).time() == time(hour, minute) for _, moment in found)
+    assert all((b - a).days == 7 for a, b in zip(local_days, local_days[1:], strict=False))
