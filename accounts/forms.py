@@ -222,7 +222,10 @@ class SignUpForm(forms.Form):
     display_name = forms.CharField(
         label="Your name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    time_zone = TimeZoneField(label="Your time zone", initial="UTC")
+    # data-guess-zone: bookend.js fills in the browser's zone while the box is untouched.
+    time_zone = TimeZoneField(
+        label="Your time zone", initial="UTC", widget=TimeZoneInput({"data-guess-zone": ""})
+    )
     password1 = forms.CharField(
         label="Password",
         strip=False,

@@ -55,3 +55,11 @@ document.addEventListener("htmx:afterSwap", () => {
     messages.scrollIntoView({ block: "nearest" });
   }
 });
+
+// Sign-up: start the time zone box at the browser's zone instead of UTC.
+for (const input of document.querySelectorAll("input[data-guess-zone]")) {
+  const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (guess && input.value === "UTC" && input.list && input.list.querySelector(`option[value="${CSS.escape(guess)}"]`)) {
+    input.value = guess;
+  }
+}

@@ -95,12 +95,14 @@ def test_logged_in_user_visiting_login_goes_home(client, person):
 def test_failed_logins_lock_out_then_cool_off(client, person, settings):
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     for _ in range(3):
         log_in(client, person.email, "wrong")
     # Locked: even the right password is refused, with the lock-out page.
     response = log_in(client, person.email)
     assert response.status_code == 429
     assert "Too many failed log-in attempts" in response.content.decode()
+    assert "paused for 15 minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
     # The cool-off is finite: once the attempts are older than it, login works again.
     AccessAttempt.objects.update(
