@@ -6,6 +6,7 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.http import QueryDict
 
 from accounts.models import Team, User, available_time_zones
 
@@ -137,6 +138,26 @@ class SeriesForm(RepeatFields):
         self.fields["template"].queryset = AgendaTemplate.objects.filter(
             team=team, series__isnull=True
         )
+
+    @staticmethod
+    def from_meeting_form(data: QueryDict, *, time_zone: str) -> QueryDict:
+        """Read a POST of the meeting form ("Create recurring meeting" button).
+
+        That form has a date, start and end time in the viewer's zone; this form
+        wants a first date, a length and the zone. Bad values stay bad, so the
+        fields' own errors explain them.
+        """
+        data = data.copy()
+        data["first_date"] = data.get("date", "")
+        data.setdefault("time_zone", time_zone)
+        try:
+            start = datetime.strptime(data.get("start_time", ""), "%H:%M")
+            end = datetime.strptime(data.get("end_time", ""), "%H:%M")
+        except ValueError:
+            data.setdefault("duration_minutes", "")
+        else:
+            data.setdefault("duration_minutes", str(int((end - start).total_seconds() // 60)))
+        return data
 
     def clean(self) -> dict:
         data = super().clean()

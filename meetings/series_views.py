@@ -92,7 +92,10 @@ def series_create(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise PermissionDenied("Join a team first.")
     team = membership.team
-    form = SeriesForm(request.POST or None, team=team, user=request.user)
+    data = request.POST or None
+    if data is not None and "end_time" in data and "first_date" not in data:
+        data = SeriesForm.from_meeting_form(data, time_zone=timezone.get_current_timezone_name())
+    form = SeriesForm(data, team=team, user=request.user)
     if request.method == "POST" and form.is_valid() and form.cleaned_data.get("rrule"):
         data = form.cleaned_data
         try:

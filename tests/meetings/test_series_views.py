@@ -334,3 +334,55 @@ def test_series_list_offers_the_calendar_feed(client, organizer):
     client.force_login(organizer)
     response = client.get(reverse("meetings:series:list"))
     assert f"webcal://localhost:8000/calendar/feed/{organizer.calendar_token}.ics" in response.text
+
+
+def test_meeting_form_post_creates_a_series_in_the_viewers_zone(client, organizer, member):
+    """The "Create recurring meeting" button of the new-meeting form posts here."""
+    client.force_login(organizer)  # Europe/Berlin
+    day = timezone.localdate() + timedelta(days=3)
+    response = client.post(
+        reverse("meetings:series:create"),
+        {
+            "title": "Standup",
+            "date": day.isoformat(),
+            "start_time": "09:30",
+            "end_time": "09:45",
+            "location": "",
+            "attendees": [str(member.pk)],
+            "frequency": "weekly",
+            "interval": "1",
+            "ordinal": "1",
+            "month_weekday": "0",
+            "ends": "after",
+            "count": "3",
+            "until": "",
+        },
+    )
+    series = Series.objects.get()
+    assert response["Location"] == reverse("meetings:series:detail", args=[series.pk])
+    assert series.time_zone == "Europe/Berlin"
+    assert series.duration == timedelta(minutes=15)
+    meetings = list(series.meetings.all())
+    assert len(meetings) == 3
+    assert {m.starts_at.astimezone(m.zone).strftime("%H:%M") for m in meetings} == {"09:30"}
+    assert series.attendees.get().user == member
+
+
+def test_meeting_form_post_with_bad_times_shows_the_series_form(client, organizer):
+    client.force_login(organizer)
+    response = client.post(
+        reverse("meetings:series:create"),
+        {
+            "title": "X",
+            "date": "soon",
+            "start_time": "9",
+            "end_time": "10",
+            "frequency": "weekly",
+            "interval": "1",
+            "ordinal": "1",
+            "month_weekday": "0",
+            "ends": "never",
+        },
+    )
+    assert response.status_code == 400
+    assert not Series.objects.exists()
