@@ -324,12 +324,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=DAILY_DIGEST_CHECK_SECONDS),
         "options": {"expires": max(DAILY_DIGEST_CHECK_SECONDS - 30, 30)},
     },
-    # Recurring meetings: top up generated meetings to SERIES_HORIZON_DAYS and
-    # carry open items into next agendas. Idempotent, so hourly is plenty.
+    # Recurring meetings: top up generated meetings to SERIES_HORIZON_DAYS (each
+    # series about once a day) and carry open items into the next agenda soon
+    # after a recap is published. Idempotent, so a missed or doubled run is harmless.
     "generate-series-occurrences": {
         "task": "meetings.generate_series_occurrences",
-        "schedule": timedelta(hours=1),
-        "options": {"expires": 3000},
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 540},
     },
 }
 
