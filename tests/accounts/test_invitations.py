@@ -250,3 +250,23 @@ def test_when_mail_is_down_the_invitation_is_kept_and_the_admin_is_told(admin_cl
     assert response.status_code == 200
     assert "could not be sent just now" in body
     assert Invitation.objects.filter(email="new@example.com").exists()
+
+
+def test_a_refused_invite_with_htmx_re_renders_the_fragment_with_the_error(admin_client):
+    response = invite(admin_client, "not-an-email", **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<section class="card stack" id="invitations"' in body and "<html" not in body
+    assert 'aria-invalid="true"' in body and 'id="id_email_error"' in body
+    assert "Nobody was invited" in body
+    assert not Invitation.objects.exists()
+
+
+def test_revoke_with_htmx_re_renders_the_invitations(admin_client, invitation):
+    url = reverse("accounts:invitation_revoke", args=[invitation.pk])
+    response = admin_client.post(url, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "new@example.com is revoked" in body or "invitation to new@example.com" in body
+    assert "Waiting for an answer" not in body
+    assert not Invitation.objects.exists()
