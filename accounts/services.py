@@ -227,6 +227,27 @@ def change_role(*, membership: Membership, role: str, by: Membership) -> Members
     return membership
 
 
+def loose_ends(*, user: User, team: Team, now: datetime) -> str:
+    """What a member leaves behind in the team, worded for the admin; "" when nothing.
+
+    Removal does not reassign anything: it is the admin's call who takes over.
+    """
+    from meetings.models import ActionItem, Meeting  # meetings builds on accounts
+
+    items = ActionItem.objects.open().filter(meeting__team=team, owner=user).count()
+    meetings = Meeting.objects.filter(
+        team=team, organizer=user, starts_at__gt=now, canceled_at__isnull=True
+    ).count()
+    parts = []
+    if items:
+        parts.append(f"{items} open action item{'s' if items != 1 else ''}")
+    if meetings:
+        parts.append(f"{meetings} upcoming meeting{'s' if meetings != 1 else ''} they organize")
+    if not parts:
+        return ""
+    return f"{user.name} still has {' and '.join(parts)}; hand them to someone else."
+
+
 @transaction.atomic
 def remove_member(*, membership: Membership, by: Membership) -> None:
     _relock(membership)

@@ -338,6 +338,9 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
             return response
         return redirect("meetings:home")
     messages.success(request, f"{target.user.name} was removed from {target.team.name}.")
+    left_behind = services.loose_ends(user=target.user, team=target.team, now=timezone.now())
+    if left_behind:
+        messages.warning(request, left_behind)
     if request.htmx:
         # The row disappears (empty swap); the flash message comes out of band.
         total = Membership.objects.filter(team_id=me.team_id).count()

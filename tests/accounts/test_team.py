@@ -296,3 +296,24 @@ def test_switch_team_falls_back_home_for_odd_next_values(client, team, member, b
     response = client.post(reverse("accounts:switch_team"), {"team": other.pk, "next": bad_next})
     assert response.status_code == 302
     assert response.url == reverse("meetings:home")
+
+
+def test_removing_someone_with_open_work_warns_the_admin(admin_client, team, organizer, member):
+    from datetime import date
+
+    from meetings.models import ActionItem
+    from tests.factories import MeetingFactory
+
+    meeting = MeetingFactory(team=team, organizer=organizer, attendees=[member])
+    ActionItem.objects.create(
+        meeting=meeting, description="Write it up", owner=organizer, due_date=date(2099, 1, 1)
+    )
+    response = admin_client.post(remove_url(membership(organizer, team)), follow=True)
+    body = response.content.decode()
+    assert "was removed" in body
+    assert "1 open action item and 1 upcoming meeting they organize" in body
+
+
+def test_removing_someone_without_open_work_gives_no_warning(admin_client, team, member):
+    response = admin_client.post(remove_url(membership(member, team)), follow=True)
+    assert "hand them to someone else" not in response.content.decode()
