@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.models import User
 
@@ -58,7 +58,7 @@ def feed_meetings(user: User, *, now):
     )
 
 
-@require_GET
+@require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(calendar_token=token, is_active=True).first()
     if user is None:
@@ -68,7 +68,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return _ics_response(body, "bookend.ics")
 
 
-@require_GET
+@require_safe
 @login_required
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(

@@ -203,3 +203,9 @@ def test_meetings_older_than_the_window_are_left_out(client, team, organizer, me
 def test_feed_is_never_shared_cache(client, member):
     response = get_feed(client, member)
     assert response["Cache-Control"].startswith("private")
+
+
+def test_feed_answers_head_and_refuses_post(client, member):
+    url = reverse("calendar:feed", args=[member.calendar_token])
+    assert client.head(url).status_code == 200
+    assert client.post(url).status_code == 405
