@@ -324,7 +324,8 @@ def _template_for(request: HttpRequest, pk: int) -> AgendaTemplate:
 def _may_change_template(template: AgendaTemplate, user: User) -> bool:
     if template.series_id:
         return series_service.can_change(template.series, user)
-    # A team's library: any member may add a template, admins and its users keep it tidy.
+    # The team's library is shared: any member may add and edit its templates;
+    # a series' own copy is the series' business (organizer and team admins).
     return True
 
 
