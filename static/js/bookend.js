@@ -63,3 +63,9 @@ for (const input of document.querySelectorAll("input[data-guess-zone]")) {
     input.value = guess;
   }
 }
+
+// After a refused full-page submit, put the cursor in the first field to fix.
+const firstInvalid = document.querySelector("main [aria-invalid='true']");
+if (firstInvalid) {
+  firstInvalid.focus();
+}
