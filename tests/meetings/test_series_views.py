@@ -155,7 +155,7 @@ def test_series_page_shows_running_decisions_and_open_items(
     )
     client.force_login(organizer)
     url = reverse("meetings:series:detail", args=[series.pk])
-    with django_assert_max_num_queries(16) as few:
+    with django_assert_max_num_queries(9) as few:
         response = client.get(url)
     baseline = len(few)  # the log is reset by the next request
     assert "Ship on Fridays" in response.text
