@@ -190,6 +190,13 @@ class OccurrenceForm(forms.Form):
     start_time = forms.TimeField(label="Starts at", widget=forms.TimeInput(attrs={"type": "time"}))
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=480)
     location = forms.CharField(label="Location or video link", max_length=500, required=False)
+    weekdays = forms.MultipleChoiceField(
+        label="From then on, weekly on",
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only for “this and following” of a weekly series; none ticked keeps the days.",
+    )
 
     def __init__(self, *args, time_zone: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -227,7 +227,7 @@ def occurrence_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
                 title=data["title"],
                 local_start=data["start_time"],
                 duration=data["duration"],
-                rrule=_rule_from(meeting),
+                rrule=_rule_from(meeting, weekdays=data.get("weekdays")),
                 location=data["location"],
                 now=now,
             )
@@ -243,19 +243,30 @@ def occurrence_edit(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespo
     return render(
         request,
         "meetings/series/occurrence_form.html",
-        {"form": form, "series": series, "meeting": meeting},
+        {
+            "form": form,
+            "series": series,
+            "meeting": meeting,
+            "weekly": "FREQ=WEEKLY" in series.rrule.upper(),
+        },
         status=status,
     )
 
 
-def _rule_from(meeting: Meeting) -> str:
-    """The rule of the meeting's series, without its end, for the part that follows."""
+def _rule_from(meeting: Meeting, *, weekdays: list[str] | None = None) -> str:
+    """The rule of the meeting's series, without its end, for the part that follows.
+
+    `weekdays` (0 = Monday) replaces the days of a weekly rule.
+    """
     series = meeting.series
     parts = [
         p
         for p in series.rrule.split(";")
         if p and p.split("=")[0].upper() not in {"UNTIL", "COUNT"}
     ]
+    if weekdays and "FREQ=WEEKLY" in series.rrule.upper():
+        days = ",".join(recurrence.WEEKDAY_CODES[int(d)] for d in sorted(weekdays, key=int))
+        parts = [p for p in parts if not p.upper().startswith("BYDAY=")] + [f"BYDAY={days}"]
     # Keep the old end: the same last day, or the number of meetings still to come.
     params = dict(p.partition("=")[::2] for p in series.rrule.upper().split(";") if p)
     if "UNTIL" in params:

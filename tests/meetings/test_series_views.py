@@ -386,3 +386,25 @@ def test_meeting_form_post_with_bad_times_shows_the_series_form(client, organize
     )
     assert response.status_code == 400
     assert not Series.objects.exists()
+
+
+def test_this_and_following_can_move_to_other_weekdays(client, series, organizer):
+    client.force_login(organizer)
+    second = series.meetings.all()[1]
+    local = second.starts_at.astimezone(second.zone)
+    thursday = "3"
+    client.post(
+        reverse("meetings:series:edit", args=[series.pk, second.pk]),
+        {
+            "scope": "following",
+            "title": "Sync",
+            "date": local.date().isoformat(),
+            "start_time": "10:00",
+            "duration_minutes": "30",
+            "location": "",
+            "weekdays": [thursday],
+        },
+    )
+    new = Series.objects.exclude(pk=series.pk).get()
+    assert "BYDAY=TH" in new.rrule
+    assert {m.local_date.weekday() for m in new.meetings.all()} == {3}
