@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -287,16 +287,27 @@ def recap_digest(notification: Notification, *, now: datetime) -> EmailMultiAlte
 # -- reminders -------------------------------------------------------------------------------
 
 
-def _superseded(notification: Notification) -> bool:
-    """A later stage of the same kind was queued for this person: send only that one."""
-    return (
+def superseded_by_later_stage() -> Exists:
+    """Annotation: a later stage of the same kind was queued for the same person
+    about the same meeting, so only that one is sent."""
+    return Exists(
         Notification.objects.filter(
-            meeting_id=notification.meeting_id,
-            kind=notification.kind,
-            recipient_id=notification.recipient_id,
-            created_at__gt=notification.created_at,
-        )
-        .exclude(pk=notification.pk)
+            meeting_id=OuterRef("meeting_id"),
+            kind=OuterRef("kind"),
+            recipient_id=OuterRef("recipient_id"),
+            created_at__gt=OuterRef("created_at"),
+        ).exclude(pk=OuterRef("pk"))
+    )
+
+
+def _superseded(notification: Notification) -> bool:
+    annotated = getattr(notification, "superseded", None)
+    if annotated is not None:
+        return annotated
+    # Not loaded through deliver(): ask the database.
+    return (
+        Notification.objects.annotate(later=superseded_by_later_stage())
+        .filter(pk=notification.pk, later=True)
         .exists()
     )
 

@@ -25,12 +25,14 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 
 from accounts.models import Membership, User
 
@@ -121,12 +123,13 @@ def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
     )
     grace_end = end + team.recap_grace
     stages.append(Stage(Kind.RECAP_REMINDER, f"grace@{key}", grace_end, None))
-    for day in range(1, RECAP_DAILY_LIMIT + 1):
-        stages.append(
-            Stage(
-                Kind.RECAP_REMINDER, f"daily{day}@{key}", grace_end + day * RECAP_DAILY_EVERY, None
-            )
-        )
+    # Daily reminders after the grace period: only the latest one due and the next
+    # one matter (the sweep sends the latest; the next sets next_reminder_at).
+    days_due = (now - grace_end) // RECAP_DAILY_EVERY if now > grace_end else 0
+    first = max(1, min(days_due, RECAP_DAILY_LIMIT))
+    for day in range(first, min(days_due + 1, RECAP_DAILY_LIMIT) + 1):
+        due = grace_end + day * RECAP_DAILY_EVERY
+        stages.append(Stage(Kind.RECAP_REMINDER, f"daily{day}@{key}", due, None))
     stages.append(
         Stage(Kind.RECAP_ESCALATION, f"escalation@{key}", end + team.escalate_after, None)
     )
@@ -267,13 +270,19 @@ def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
     return ready
 
 
-def _queue_delivery(ids: Sequence[int]) -> None:
-    from .tasks import deliver_notification
+# Rows per delivery task: a burst (a sweep, a digest to a big meeting) goes out as
+# a few tasks, each reusing one SMTP connection, instead of one task per message.
+# Small enough that a chunk finishes well inside the task's soft time limit.
+DELIVERY_CHUNK = 25
 
-    for pk in ids:
+
+def _queue_delivery(ids: Sequence[int]) -> None:
+    from .tasks import deliver_notifications
+
+    for start in range(0, len(ids), DELIVERY_CHUNK):
         # After commit: a rolled-back transaction queues nothing, and the worker
         # never looks for a row that is not visible yet.
-        deliver_notification.delay_on_commit(pk)
+        deliver_notifications.delay_on_commit(list(ids[start : start + DELIVERY_CHUNK]))
 
 
 def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> int:
@@ -323,6 +332,26 @@ def _due_meetings(now: datetime, batch_size: int):
     )
 
 
+def _save_next_reminder_times(meetings: list[Meeting]) -> None:
+    """One UPDATE for the whole batch."""
+    if connection.vendor != "postgresql":
+        Meeting.objects.bulk_update(meetings, ["next_reminder_at"])
+        return
+    # bulk_update's CASE WHEN costs more to build than to run; a VALUES list
+    # joined on the primary key is one cheap statement.
+    table = connection.ops.quote_name(Meeting._meta.db_table)
+    values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(meetings))
+    params: list[object] = []
+    for meeting in meetings:
+        params += [meeting.pk, meeting.next_reminder_at]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET next_reminder_at = v.due "
+            f"FROM (VALUES {values}) AS v(id, due) WHERE m.id = v.id",
+            params,
+        )
+
+
 def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
     with transaction.atomic():
         meetings = list(_due_meetings(now, batch_size))
@@ -354,7 +383,7 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
         new_ids = insert_notifications(rows, now=now)
         for meeting, _due in plans:
             meeting.next_reminder_at = next_reminder_time(meeting, now, handled=True)
-        Meeting.objects.bulk_update(meetings, ["next_reminder_at"])
+        _save_next_reminder_times(meetings)
         enqueue(new_ids, now=now)
     result.meetings += len(meetings)
     result.queued += len(new_ids)
@@ -414,7 +443,8 @@ MAX_ATTEMPTS = 10
 
 @dataclass
 class Outcome:
-    """What `deliver()` did: "sent", "skipped", "failed", "retry" or "not pending"."""
+    """What `deliver()` did: "sent", "skipped", "failed", "retry", "deferred" (left for
+    another task: the chunk ran out of time) or "not pending"."""
 
     status: str
     retry_in: float = 0.0
@@ -455,56 +485,93 @@ def _describe(exc: BaseException) -> str:
     return f"{code} {text}" if code else f"{exc.__class__.__name__}: {text}"
 
 
-def deliver(notification_id: int, *, now: datetime) -> Outcome:
-    """Lock the row, send its message, mark it sent. Safe to run twice.
+# Well inside the delivery task's soft time limit (45 s), with room for one more
+# send at the SMTP timeout (EMAIL_TIMEOUT, 10 s by default).
+CHUNK_TIME_BUDGET_SECONDS = 25
 
-    The row lock is held while sending, so a second task for the same row (the
-    re-drive after a lost lease, a redelivered acks_late message) waits and then
-    sees it sent; SKIP LOCKED makes it leave at once instead. A crash after the
-    SMTP server accepted the message but before commit leaves the row pending:
-    the re-drive then sends it once more (at most once more, never in a loop).
+
+def deliver(notification_id: int, *, now: datetime) -> Outcome:
+    """Deliver one outbox row; see `deliver_many`."""
+    return deliver_many([notification_id], now=now).get(notification_id, Outcome("not pending"))
+
+
+def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int, Outcome]:
+    """Lock the rows, send their messages over one connection, mark them. Safe to rerun.
+
+    The row locks are held while sending, so a second task for the same rows (the
+    re-drive after a lost lease, a redelivered acks_late message) skips them
+    (SKIP LOCKED) and finds them sent afterwards. A crash after the SMTP server
+    accepted a message but before commit leaves its row pending: the re-drive
+    then sends it once more (at most once more, never in a loop). Rows missing
+    from the result were not pending (already sent, failed, or being sent).
     """
     from . import emails
 
+    outcomes: dict[int, Outcome] = {}
     with transaction.atomic():
-        notification = (
+        rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient", "meeting", "meeting__team", "meeting__organizer")
-            .filter(pk=notification_id, state=Notification.State.PENDING)
-            .first()
+            .annotate(superseded=emails.superseded_by_later_stage())
+            .filter(pk__in=list(notification_ids), state=Notification.State.PENDING)
+            .order_by("pk")
         )
-        if notification is None:
-            return Outcome("not pending")
-        message = emails.message_for(notification, now=now)
-        if message is None:
-            # No longer needed (the agenda was sent meanwhile, the meeting was
-            # canceled, a later stage superseded it, the digest is empty).
-            notification.delete()
-            return Outcome("skipped")
-        # Lets support staff (and the tests) match a received message to its row.
-        message.extra_headers["X-Bookend-Notification"] = str(notification.pk)
-        notification.attempts += 1
-        try:
-            emails.send(message)
-        except Exception as exc:  # classified below; anything else is permanent
-            notification.last_error = _describe(exc)[:2000]
-            if is_temporary(exc) and notification.attempts < MAX_ATTEMPTS:
-                outcome = Outcome("retry", retry_delay(notification.attempts))
-                # Keep the re-drive away until the retry has had its chance.
-                notification.send_after = (
-                    now + timedelta(seconds=outcome.retry_in) + outbox_lease()
-                )
-                log.warning("notification %s: temporary failure, %s", notification.pk, exc)
+        sent: list[int] = []
+        skipped: list[int] = []
+        unreachable: BaseException | None = None
+        started = time.monotonic()
+        for notification in rows:
+            if time.monotonic() - started > CHUNK_TIME_BUDGET_SECONDS:
+                # A slow server: commit what went out and hand the rest to a new
+                # task, rather than hit the time limit and roll back rows whose
+                # messages were already accepted (they would be sent again).
+                outcomes[notification.pk] = Outcome("deferred")
+                continue
+            message = None if unreachable else emails.message_for(notification, now=now)
+            if message is None and not unreachable:
+                # No longer needed (the agenda was sent meanwhile, the meeting was
+                # canceled, a later stage superseded it, the digest is empty).
+                skipped.append(notification.pk)
+                outcomes[notification.pk] = Outcome("skipped")
+                continue
+            notification.attempts += 1
+            try:
+                if unreachable:
+                    # The server did not answer for an earlier row of this chunk:
+                    # do not wait out a timeout per row.
+                    raise unreachable
+                # Lets support staff (and the tests) match a message to its row.
+                message.extra_headers["X-Bookend-Notification"] = str(notification.pk)
+                emails.send(message)
+            except Exception as exc:  # classified below; anything else is permanent
+                if smtp_code(exc) is None and is_temporary(exc):
+                    unreachable = exc
+                outcomes[notification.pk] = _record_failure(notification, exc, now)
             else:
-                outcome = Outcome("failed")
-                notification.state = Notification.State.FAILED
-                log.error("notification %s failed: %s", notification.pk, exc)
-            notification.save(update_fields=["attempts", "last_error", "send_after", "state"])
-            return outcome
-        notification.state = Notification.State.SENT
-        notification.sent_at = now
-        notification.save(update_fields=["attempts", "state", "sent_at"])
-    return Outcome("sent")
+                sent.append(notification.pk)
+                outcomes[notification.pk] = Outcome("sent")
+        if skipped:
+            Notification.objects.filter(pk__in=skipped).delete()
+        if sent:
+            Notification.objects.filter(pk__in=sent).update(
+                state=Notification.State.SENT, sent_at=now, attempts=F("attempts") + 1
+            )
+    return outcomes
+
+
+def _record_failure(notification: Notification, exc: BaseException, now: datetime) -> Outcome:
+    notification.last_error = _describe(exc)[:2000]
+    if is_temporary(exc) and notification.attempts < MAX_ATTEMPTS:
+        outcome = Outcome("retry", retry_delay(notification.attempts))
+        # Keep the re-drive away until the retry has had its chance.
+        notification.send_after = now + timedelta(seconds=outcome.retry_in) + outbox_lease()
+        log.warning("notification %s: temporary failure, %s", notification.pk, exc)
+    else:
+        outcome = Outcome("failed")
+        notification.state = Notification.State.FAILED
+        log.error("notification %s failed: %s", notification.pk, exc)
+    notification.save(update_fields=["attempts", "last_error", "send_after", "state"])
+    return outcome
 
 
 # -- digests ---------------------------------------------------------------------------------

@@ -36,6 +36,31 @@ def deliver_notification(self, notification_id: int) -> str:
     return outcome.status
 
 
+@shared_task(
+    name="meetings.deliver_notifications",
+    acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=45,
+    time_limit=60,
+)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver a chunk of rows in one transaction, over one SMTP connection.
+
+    A row that hits a temporary failure gets its own retry task, so one slow
+    recipient does not hold back the rest of the chunk.
+    """
+    counts: dict[str, int] = {}
+    outcomes = reminders.deliver_many(notification_ids, now=timezone.now())
+    for pk, outcome in outcomes.items():
+        if outcome.status == "retry":
+            deliver_notification.apply_async((pk,), countdown=outcome.retry_in)
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    deferred = [pk for pk, outcome in outcomes.items() if outcome.status == "deferred"]
+    if deferred:
+        deliver_notifications.delay(deferred)
+    return counts
+
+
 @shared_task(name="meetings.sweep_reminders", soft_time_limit=240, time_limit=300)
 def sweep_reminders() -> int:
     now = timezone.now()

@@ -47,12 +47,13 @@ def run_tasks():
     """Run delivery tasks in-process when they are enqueued (after commit)."""
     calls: list[int] = []
 
-    def deliver(pk: int) -> None:
-        calls.append(pk)
-        reminders.deliver(pk, now=run_tasks_now[0])
+    def deliver(ids: list[int]) -> None:
+        for pk in ids:
+            calls.append(pk)
+            reminders.deliver(pk, now=run_tasks_now[0])
 
     run_tasks_now = [None]
-    with mock.patch("meetings.tasks.deliver_notification.delay", side_effect=deliver):
+    with mock.patch("meetings.tasks.deliver_notifications.delay", side_effect=deliver):
         yield run_tasks_now, calls
 
 
@@ -91,7 +92,7 @@ def test_sending_an_agenda_delivers_one_digest_per_attendee_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.send_agenda(meeting=meeting, by=organizer, now=now)
     assert calls == []  # nothing before commit
-    assert len(callbacks) == 2
+    assert len(callbacks) == 1  # one delivery task for the burst
     for callback in callbacks:
         callback()
     assert sorted(m.to[0] for m in mail.outbox) == sorted([organizer.email, member.email])
@@ -199,7 +200,7 @@ def test_retry_delay_grows_exponentially_up_to_the_cap():
 def test_redrive_picks_up_a_row_whose_task_was_lost(meeting, organizer, now):
     at = meeting.ends_at + timedelta(hours=2)
     notification = pending_reminder(meeting, organizer, at)
-    with mock.patch("meetings.tasks.deliver_notification.delay_on_commit") as enqueue:
+    with mock.patch("meetings.tasks.deliver_notifications.delay_on_commit") as enqueue:
         assert reminders.enqueue([notification.pk], now=at) == [notification.pk]
         # The task is in flight: a re-drive now leaves the row alone...
         assert reminders.dispatch_ready(now=at + timedelta(minutes=1)) == 0
@@ -255,3 +256,42 @@ def test_cancellation_after_a_sent_agenda_tells_attendees_with_a_cancel_invite(
     assert message.subject.startswith("Canceled:")
     ics = message.attachments[0][1]
     assert "METHOD:CANCEL" in (ics.decode() if isinstance(ics, bytes) else ics)
+
+
+def _reminders_for_many(team, meeting, now, count):
+    from tests.factories import MembershipFactory, UserFactory
+
+    rows = []
+    for _ in range(count):
+        user = UserFactory()
+        MembershipFactory(user=user, team=team)
+        rows.append(pending_reminder(meeting, user, now))
+    return [n.pk for n in rows]
+
+
+def test_a_chunk_shares_one_connection_and_marks_every_row(team, meeting, now):
+    ids = _reminders_for_many(team, meeting, now, 5)
+    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    assert [o.status for o in outcomes.values()] == ["sent"] * 5
+    assert Notification.objects.filter(state=State.SENT).count() == 5
+    assert len({m.message()["X-Bookend-Notification"] for m in mail.outbox}) == 5
+
+
+def test_unreachable_server_retries_the_whole_chunk_without_waiting_per_row(
+    team, meeting, now, scripted
+):
+    ids = _reminders_for_many(team, meeting, now, 4)
+    scripted.script = [ConnectionRefusedError(111, "Connection refused")]
+    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    assert [o.status for o in outcomes.values()] == ["retry"] * 4
+    assert scripted.script == []  # one connection attempt, not four
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypatch):
+    ids = _reminders_for_many(team, meeting, now, 3)
+    monkeypatch.setattr(reminders, "CHUNK_TIME_BUDGET_SECONDS", -1)  # out of time at once
+    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    assert [o.status for o in outcomes.values()] == ["deferred"] * 3
+    assert Notification.objects.filter(state=State.PENDING).count() == 3
+    assert mail.outbox == []

@@ -113,7 +113,7 @@ def test_waiting_row_is_queued_only_when_its_window_opens(
     berlin = person(team, "Europe/Berlin")
     start = datetime(2026, 2, 6, 15, 0, tzinfo=UTC)
     MeetingFactory(team=team, organizer=berlin, starts_at=start, now=start - timedelta(days=3))
-    with mock.patch("meetings.tasks.deliver_notification.delay") as delay:
+    with mock.patch("meetings.tasks.deliver_notifications.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             reminders.sweep(now=datetime(2026, 2, 6, 17, 0, tzinfo=UTC))
         assert delay.call_count == 0

@@ -1,0 +1,294 @@
+"""Reminder sweep and delivery at scale: 100,000 meetings on PostgreSQL, 1 % due.
+
+    DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://... \\
+        .venv/bin/python -m benchmarks.reminders [--meetings N] [--workers N]
+
+Creates a throw-away database (Django's test database machinery: DATABASE_URL's
+name with a `test_` prefix and `_reminders` suffix), fills it with SQL
+`generate_series`, runs ANALYZE, then measures in this one run:
+
+- `sweep_vs_sql`: the sweep's wall time over the due meetings (select with
+  SKIP LOCKED, stage computation, outbox insert, next_reminder_at update,
+  delivery tasks published to Redis after commit) divided by the time of a
+  hand-written SQL query selecting the same due rows (best of 5);
+- `sweep_queries`: the sweep's query count, and the same for a tenth of the
+  meetings (it must not change);
+- `delivery_vs_smtplib`: end-to-end throughput (sweep, real Celery workers,
+  rendering, SMTP to a local aiosmtpd sink, rows marked sent) divided by the
+  throughput of plain `smtplib` sending the very same message bytes over one
+  connection to the same sink.
+
+The last line is `sweep_vs_sql=<ratio> sweep_queries=<n> delivery_vs_smtplib=<ratio>`.
+The database is dropped at the end, even on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault(
+    "SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+)
+django.setup()
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DUE_SHARE = 100  # one meeting in a hundred is due
+USERS = 100
+
+
+class Sink:
+    """An SMTP server that keeps the bytes of every message it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+        with self.lock:
+            self.received.append(envelope.original_content or envelope.content)
+        return "250 Message accepted"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(meetings: int, now) -> int:
+    """Users that always work (no working-hours waits), one team, `meetings` meetings.
+
+    One in DUE_SHARE is due now (its "due tomorrow" stage); the rest are due in
+    the coming weeks. Returns the number of due meetings.
+    """
+    from accounts.models import Membership, Team, User
+
+    team = Team.objects.create(name="Bench", slug="bench")
+    users = User.objects.bulk_create(
+        User(
+            email=f"person{n}@example.com",
+            display_name=f"Person {n}",
+            work_days=0b1111111,
+            work_start="00:00",
+            work_end="23:59:59",
+        )
+        for n in range(USERS)
+    )
+    Membership.objects.bulk_create(Membership(user=u, team=team) for u in users)
+    ids = [u.pk for u in users]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO meetings_meeting (
+                team_id, title, organizer_id, starts_at, ends_at, time_zone, location,
+                created_at, desired_outcome, sequence, recap_summary, recap_notes,
+                no_action_items, next_reminder_at)
+            SELECT %(team)s, 'Meeting ' || g, (%(users)s::bigint[])[1 + g %% %(n_users)s],
+                   s.starts, s.starts + interval '1 hour', 'UTC', '', %(now)s, '', 0, '', '',
+                   false, s.starts - interval '48 hours'
+            FROM generate_series(1, %(count)s) AS g,
+            LATERAL (SELECT CASE WHEN g %% %(share)s = 0
+                                 THEN %(now)s + interval '47 hours'
+                                 ELSE %(now)s + interval '49 hours'
+                                      + (g %% 5000) * interval '1 hour'
+                            END AS starts) AS s
+            """,
+            {
+                "team": team.pk,
+                "users": ids,
+                "n_users": USERS,
+                "now": now,
+                "count": meetings,
+                "share": DUE_SHARE,
+            },
+        )
+        cursor.execute("VACUUM ANALYZE meetings_meeting")
+    return meetings // DUE_SHARE
+
+
+HAND_WRITTEN_SQL = """
+    SELECT m.id, m.team_id, m.organizer_id, m.starts_at, m.ends_at, m.created_at,
+           m.agenda_sent_at, m.recap_published_at, m.canceled_at, m.next_reminder_at
+    FROM meetings_meeting m
+    WHERE m.next_reminder_at IS NOT NULL AND m.next_reminder_at <= %s
+    ORDER BY m.next_reminder_at, m.id
+    FOR UPDATE SKIP LOCKED
+"""
+
+
+def time_sql(now, expected: int) -> float:
+    best = float("inf")
+    for _ in range(5):
+        with transaction.atomic(), connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(HAND_WRITTEN_SQL, [now])
+            rows = cursor.fetchall()
+            best = min(best, time.perf_counter() - started)
+        assert len(rows) == expected, (len(rows), expected)
+    return best
+
+
+def sweep_queries_for(now, due_rows: int) -> int:
+    """The sweep's query count, measured inside a transaction that is rolled back."""
+    from meetings import reminders
+
+    with CaptureQueriesContext(connection) as ctx:
+        try:
+            with transaction.atomic():
+                result = reminders.sweep(now=now, batch_size=due_rows + 1)
+                assert result.meetings == due_rows, result
+                raise _Rollback
+        except _Rollback:
+            pass
+    return len(ctx.captured_queries)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def start_workers(db_name: str, sink_port: int, concurrency: int) -> subprocess.Popen:
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
+            f"@{db['HOST']}:{db['PORT'] or 5432}/{db_name}"
+        ),
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink_port}",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "prefork",
+         f"--concurrency={concurrency}", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-l", "WARNING", "-Q", "celery"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def wait_for_workers(app, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            return
+    raise SystemExit("The Celery workers did not start.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meetings", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    args = parser.parse_args()
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        raise SystemExit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        raise SystemExit("The benchmark needs Redis: set CELERY_BROKER_URL=redis://...")
+
+    from config.celery import app
+    from meetings.models import Notification
+
+    connection.settings_dict["TEST"]["NAME"] = f"test_{connection.settings_dict['NAME']}_reminders"
+    old_name = settings.DATABASES["default"]["NAME"]
+    db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    workers = None
+    try:
+        controller.start()
+        sink_port = controller.port
+        app.control.purge()
+        now = timezone.now()
+
+        # The query count must not follow the table: a tenth of the meetings first.
+        small_due = seed(args.meetings // 10, now)
+        small_queries = sweep_queries_for(now, small_due)
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE meetings_meeting, accounts_team, accounts_user CASCADE")
+        started = time.perf_counter()
+        due = seed(args.meetings, now)
+        print(f"seeded {args.meetings:,} meetings ({due:,} due) in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        queries = sweep_queries_for(now, due)
+        print(f"sweep queries: {queries} with {args.meetings:,} meetings, "
+              f"{small_queries} with {args.meetings // 10:,}")  # fmt: skip
+        sql_seconds = time_sql(now, due)
+        print(f"hand-written SQL selecting the {due:,} due rows: {sql_seconds * 1000:.2f} ms")
+
+        from meetings import reminders
+
+        # One real sweep, delivery tasks published to Redis after each batch's
+        # commit. Timed before the workers start, so their CPU use (two cores)
+        # does not slow it down.
+        started = time.perf_counter()
+        result = reminders.sweep(now=now)
+        sweep_seconds = time.perf_counter() - started
+        assert result.queued == due, result
+        print(f"sweep over {due:,} due meetings: {sweep_seconds * 1000:.1f} ms "
+              f"({result.batches} batches)")  # fmt: skip
+        # Delivery: from the moment the workers answer a ping until every message
+        # is in the sink and every row is marked sent. End to end = sweep + that.
+        workers = start_workers(db_name, sink_port, args.workers)
+        wait_for_workers(app)
+        started = time.perf_counter()
+        deadline = time.monotonic() + 600
+        while sink.count() < due and time.monotonic() < deadline:
+            time.sleep(0.01)
+        while (
+            Notification.objects.filter(state="sent").count() < due and time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+        delivered_seconds = sweep_seconds + time.perf_counter() - started
+        if sink.count() < due:
+            raise SystemExit(f"Only {sink.count()} of {due} messages arrived.")
+        print(f"end to end: {due:,} messages in {delivered_seconds:.2f} s "
+              f"({due / delivered_seconds:.0f}/s, {args.workers} worker processes)")  # fmt: skip
+
+        # Plain smtplib: the same bytes, one connection, to the same sink.
+        messages = list(sink.received[:due])
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", sink_port) as client:
+            for raw in messages:
+                client.sendmail("bookend@localhost", ["person@example.com"], raw)
+        smtplib_seconds = time.perf_counter() - started
+        print(f"plain smtplib: {due:,} messages in {smtplib_seconds:.2f} s "
+              f"({due / smtplib_seconds:.0f}/s)")  # fmt: skip
+        assert Notification.objects.filter(state="sent").count() == due
+        assert Notification.objects.count() == due
+    finally:
+        if workers is not None:
+            workers.terminate()
+            try:
+                workers.wait(20)
+            except subprocess.TimeoutExpired:
+                workers.kill()
+        controller.stop()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(
+        f"sweep_vs_sql={sweep_seconds / sql_seconds:.2f} sweep_queries={queries} "
+        f"delivery_vs_smtplib={smtplib_seconds / delivered_seconds:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
