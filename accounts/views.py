@@ -174,7 +174,10 @@ def regenerate_calendar_token(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
-    me = _membership_or_404(request)
+    me = current_membership(request)
+    if me is None:
+        # Removed from every team (or never joined): say so instead of a bare 404.
+        return render(request, "accounts/no_team.html")
     members = list(_members_of(me))
     context = {
         "me": me,

@@ -41,9 +41,11 @@ def test_admins_see_the_controls(admin_client):
     assert "Change role" in body and "Send invitation" in body
 
 
-def test_user_without_a_team_gets_404_on_team_pages(client, db):
+def test_user_without_a_team_is_told_how_to_join_and_has_no_policy_page(client, db):
     client.force_login(UserFactory())
-    assert client.get(reverse("accounts:team")).status_code == 404
+    response = client.get(reverse("accounts:team"))
+    assert response.status_code == 200
+    assert "not a member of any team" in response.content.decode()
     assert client.get(reverse("accounts:team_settings")).status_code == 404
 
 
@@ -176,7 +178,10 @@ def test_an_admin_may_leave_the_team(admin_client, team, team_admin):
     assert response.status_code == 302
     assert not Membership.objects.filter(user=team_admin, team=team).exists()
     # Removed at once: the team pages are gone for them.
-    assert admin_client.get(reverse("accounts:team")).status_code == 404
+    assert (
+        "not a member of any team" in admin_client.get(reverse("accounts:team")).content.decode()
+    )
+    assert admin_client.get(reverse("accounts:team_settings")).status_code == 404
 
 
 def test_leaving_with_htmx_redirects_the_browser(admin_client, team, team_admin):
