@@ -322,6 +322,11 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
         error = "Pick a role: owner, admin or member."
     if error:
         messages.error(request, error)
+    if request.htmx and target.pk == me.pk and not error:
+        # My own role changed: every control on the page may differ now.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     if request.htmx:
         target.refresh_from_db(fields=["role"])
         context = {

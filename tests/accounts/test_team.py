@@ -322,3 +322,11 @@ def test_removing_someone_with_open_work_warns_the_admin(admin_client, team, org
 def test_removing_someone_without_open_work_gives_no_warning(admin_client, team, member):
     response = admin_client.post(remove_url(membership(member, team)), follow=True)
     assert "hand them to someone else" not in response.content.decode()
+
+
+def test_changing_my_own_role_in_place_reloads_the_page(owner_client, team, owner, member):
+    owner_client.post(role_url(membership(member, team)), {"role": "owner"})
+    response = owner_client.post(role_url(membership(owner, team)), {"role": "member"}, **HTMX)
+    assert response.status_code == 204
+    assert response["HX-Refresh"] == "true"
+    assert membership(owner, team).role == "member"
