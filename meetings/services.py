@@ -443,3 +443,26 @@ def assign_action_item(
 def remove_action_item(*, item: ActionItem, now: datetime) -> None:
     _check_recap_open(_lock(item.meeting), now)
     item.delete()
+
+
+@transaction.atomic
+def save_and_publish_recap(
+    *,
+    meeting: Meeting,
+    by: User,
+    summary: str,
+    notes: str,
+    no_action_items: bool,
+    outcomes: dict[int, str] | None = None,
+    now: datetime,
+) -> Meeting:
+    """Publish what is in the recap form. All or nothing: a refused publish saves nothing."""
+    save_recap(
+        meeting=meeting,
+        summary=summary,
+        notes=notes,
+        no_action_items=no_action_items,
+        outcomes=outcomes,
+        now=now,
+    )
+    return publish_recap(meeting=meeting, by=by, now=now)

@@ -656,28 +656,33 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     _require_edit(request, meeting)
     now = timezone.now()
-    if "recap_summary" in request.POST:
-        # The Publish button sits in the recap form: save what was typed, then publish.
-        form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
-        if not form.is_valid():
-            return _render_meeting(request, meeting, "meeting", recap_form=form)
-        try:
-            services.save_recap(
+    form = None
+    try:
+        if "recap_summary" in request.POST:
+            # The Publish button sits in the recap form: publish what was typed,
+            # all or nothing.
+            form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
+            if not form.is_valid():
+                return _render_meeting(request, meeting, "meeting", recap_form=form)
+            services.save_and_publish_recap(
                 meeting=meeting,
+                by=request.user,
                 summary=form.cleaned_data["recap_summary"],
                 notes=form.cleaned_data["recap_notes"],
                 no_action_items=form.cleaned_data["no_action_items"],
                 outcomes=form.outcomes(),
                 now=now,
             )
-        except ValidationError as error:
-            _flash_problems(request, error)
-            return _done(request, meeting, "meeting", anchor="recap")
-    try:
-        services.publish_recap(meeting=meeting, by=request.user, now=now)
-        messages.success(request, "Recap published to every attendee.")
+        else:
+            services.publish_recap(meeting=meeting, by=request.user, now=now)
     except ValidationError as error:
         _flash_problems(request, error)
+        if form is not None:
+            # Nothing was saved; show the form again with what was typed.
+            meeting.refresh_from_db()
+            return _render_meeting(request, meeting, "meeting", recap_form=form)
+        return _done(request, meeting, "meeting", anchor="recap")
+    messages.success(request, "Recap published to every attendee.")
     return _done(request, meeting, "meeting", anchor="recap")
 
 

@@ -261,3 +261,18 @@ def test_canceled_meeting_has_no_recap_editor(as_organizer, upcoming, organizer)
     page = as_organizer.get(url("detail", upcoming.pk)).content.decode()
     assert "A canceled meeting has no recap." in page
     assert "Save draft" not in page
+
+
+def test_refused_publish_saves_nothing_but_keeps_what_was_typed(as_organizer, ended, htmx):
+    for headers in ({}, htmx):
+        response = as_organizer.post(
+            url("recap_publish", ended.pk),
+            {"recap_summary": "Typed but not publishable", "recap_notes": "n"},
+            headers=headers,
+        )
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "Typed but not publishable" in body
+        assert "Add at least one action item" in body
+        ended.refresh_from_db()
+        assert ended.recap_summary == "" and ended.recap_published_at is None
