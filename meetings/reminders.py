@@ -27,7 +27,7 @@ import random
 import smtplib
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -216,7 +216,12 @@ class Row:
 
 
 def insert_notifications(rows: Sequence[Row], *, now: datetime) -> list[int]:
-    """Insert outbox rows, ignoring the ones that exist; return the ids of new rows.
+    """Insert outbox rows, ignoring the ones that exist; return the ids of new rows."""
+    return [pk for pk, _send_after in _insert(rows, now=now)]
+
+
+def _insert(rows: Sequence[Row], *, now: datetime) -> list[tuple[int, datetime]]:
+    """Insert outbox rows, ignoring the ones that exist; (id, send_after) of new rows.
 
     One INSERT .. ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite 3.35+):
     the unique constraints decide what is new, so concurrent sweeps agree without
@@ -229,8 +234,32 @@ def insert_notifications(rows: Sequence[Row], *, now: datetime) -> list[int]:
         "meeting_id, kind, stage, recipient_id, state, send_after, attempts, last_error, "
         "created_at"
     )
+    if connection.vendor == "postgresql":
+        # Arrays unnested server-side: seven parameters however many rows, where a
+        # VALUES list would make the driver parse thousands of placeholders.
+        source = (
+            "SELECT m, k, s, r, %s, a, 0, '', %s FROM unnest("
+            "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[]"
+            ") AS v(m, k, s, r, a)"
+        )
+        params: list[object] = [
+            Notification.State.PENDING,
+            now,
+            [row.meeting_id for row in rows],
+            [row.kind for row in rows],
+            [row.stage for row in rows],
+            [row.recipient_id for row in rows],
+            [row.send_after for row in rows],
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) {source} "
+                "ON CONFLICT DO NOTHING RETURNING id, send_after",
+                params,
+            )
+            return cursor.fetchall()
     placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(rows))
-    params: list[object] = []
+    params = []
     for row in rows:
         params += [
             row.meeting_id,
@@ -244,10 +273,38 @@ def insert_notifications(rows: Sequence[Row], *, now: datetime) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
-            "ON CONFLICT DO NOTHING RETURNING id",
+            "ON CONFLICT DO NOTHING RETURNING id, send_after",
             params,
         )
-        return [pk for (pk,) in cursor.fetchall()]
+        return [(pk, _aware(send_after)) for pk, send_after in cursor.fetchall()]
+
+
+def _aware(value: datetime | str) -> datetime:
+    # SQLite hands back text from a raw RETURNING; PostgreSQL an aware datetime.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def queue_new(inserted: Sequence[tuple[int, datetime]], *, now: datetime) -> list[int]:
+    """Lease and queue the rows just inserted whose time has come.
+
+    Rows waiting for working hours are left to the sweep's dispatch. The caller's
+    transaction holds the new rows, so nobody else can have leased them yet.
+    """
+    ready = [pk for pk, send_after in inserted if send_after <= now]
+    if ready:
+        table = connection.ops.quote_name(Notification._meta.db_table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} SET send_after = %s WHERE id = ANY(%s)",
+                    [now + outbox_lease(), ready],
+                )
+            else:
+                Notification.objects.filter(pk__in=ready).update(send_after=now + outbox_lease())
+        _queue_delivery(ready)
+    return ready
 
 
 def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
@@ -324,12 +381,25 @@ def _due_meetings(now: datetime, batch_size: int):
     # Reads only rows whose next_reminder_at has come: the partial index
     # meeting_reminder_due_idx. SKIP LOCKED lets two sweeps run at once, each
     # taking other meetings; `of=("self",)` locks meeting rows only, not teams.
+    # Only the columns the stages and working hours need: a batch of 500 meetings
+    # with their team and organizer is then cheap to load.
     return (
         Meeting.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("team", "organizer")
+        .only(*SWEEP_FIELDS)
         .filter(next_reminder_at__isnull=False, next_reminder_at__lte=now)
         .order_by("next_reminder_at", "pk")[:batch_size]
     )
+
+
+SWEEP_FIELDS = (
+    "team_id", "organizer_id", "starts_at", "ends_at", "created_at", "agenda_sent_at",
+    "recap_published_at", "canceled_at", "next_reminder_at",
+    "team__agenda_lead_time", "team__recap_grace", "team__escalate_after",
+    "team__notify_no_agenda",
+    "organizer__email", "organizer__time_zone", "organizer__work_days",
+    "organizer__work_start", "organizer__work_end",
+)  # fmt: skip
 
 
 def _save_next_reminder_times(meetings: list[Meeting]) -> None:
@@ -337,18 +407,14 @@ def _save_next_reminder_times(meetings: list[Meeting]) -> None:
     if connection.vendor != "postgresql":
         Meeting.objects.bulk_update(meetings, ["next_reminder_at"])
         return
-    # bulk_update's CASE WHEN costs more to build than to run; a VALUES list
-    # joined on the primary key is one cheap statement.
+    # bulk_update's CASE WHEN costs more to build than to run; two arrays
+    # unnested and joined on the primary key are one cheap statement.
     table = connection.ops.quote_name(Meeting._meta.db_table)
-    values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(meetings))
-    params: list[object] = []
-    for meeting in meetings:
-        params += [meeting.pk, meeting.next_reminder_at]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS m SET next_reminder_at = v.due "
-            f"FROM (VALUES {values}) AS v(id, due) WHERE m.id = v.id",
-            params,
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due) WHERE m.id = v.id",
+            [[m.pk for m in meetings], [m.next_reminder_at for m in meetings]],
         )
 
 
@@ -357,7 +423,8 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
         meetings = list(_due_meetings(now, batch_size))
         if not meetings:
             return 0
-        plans = [(m, latest_due(stages_for(m, now), now)) for m in meetings]
+        everything = [(m, stages_for(m, now)) for m in meetings]
+        plans = [(m, latest_due(stages, now)) for m, stages in everything]
         need_attendees = [
             m.pk for m, due in plans if any(s.kind == Kind.NO_AGENDA_NOTICE for s in due)
         ]
@@ -380,11 +447,22 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
             for stage in due
             for user in _recipients(meeting, stage.kind, attendees, admins)
         ]
-        new_ids = insert_notifications(rows, now=now)
-        for meeting, _due in plans:
-            meeting.next_reminder_at = next_reminder_time(meeting, now, handled=True)
+        # Rows ready now are inserted already leased to the delivery task queued
+        # below, which saves an UPDATE of the rows just written.
+        lease_until = now + outbox_lease()
+        rows = [
+            replace(row, send_after=lease_until) if row.send_after <= now else row for row in rows
+        ]
+        inserted = _insert(rows, now=now)
+        new_ids = [pk for pk, _send_after in inserted]
+        # A waiting row never ends up at exactly now + lease (working windows start
+        # on whole minutes, `now` has microseconds), so this picks the ready ones.
+        ready = [pk for pk, send_after in inserted if send_after == lease_until]
+        for meeting, stages in everything:
+            future = [stage.due_at for stage in stages if stage.due_at > now]
+            meeting.next_reminder_at = min(future) if future else None
         _save_next_reminder_times(meetings)
-        enqueue(new_ids, now=now)
+        _queue_delivery(ready)
     result.meetings += len(meetings)
     result.queued += len(new_ids)
     result.batches += 1
