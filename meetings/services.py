@@ -466,3 +466,26 @@ def save_and_publish_recap(
         now=now,
     )
     return publish_recap(meeting=meeting, by=by, now=now)
+
+
+@transaction.atomic
+def edit_decision(*, decision: Decision, text: str, now: datetime) -> Decision:
+    _check_recap_open(_lock(decision.meeting), now)
+    decision.text = text
+    decision.full_clean(exclude={"meeting"})
+    decision.save(update_fields=["text"])
+    return decision
+
+
+@transaction.atomic
+def edit_action_item(
+    *, item: ActionItem, description: str, owner: User, due_date: date, now: datetime
+) -> ActionItem:
+    """Reword, reassign or move a drafted action item; rule 5 is checked again."""
+    row = _lock(item.meeting)
+    _check_recap_open(row, now)
+    item.description, item.owner, item.due_date = description, owner, due_date
+    item.full_clean(exclude={"meeting", "created_by"})
+    item.validate_rules()
+    item.save(update_fields=["description", "owner", "due_date"])
+    return item

@@ -38,11 +38,21 @@ urlpatterns = [
     path("meetings/<int:pk>/recap/", views.recap_save, name="recap_save"),
     path("meetings/<int:pk>/recap/decisions/", views.decision_add, name="decision_add"),
     path(
+        "meetings/<int:pk>/recap/decisions/<int:decision_pk>/",
+        views.decision_edit,
+        name="decision_edit",
+    ),
+    path(
         "meetings/<int:pk>/recap/decisions/<int:decision_pk>/remove/",
         views.decision_remove,
         name="decision_remove",
     ),
     path("meetings/<int:pk>/recap/actions/", views.action_item_add, name="action_item_add"),
+    path(
+        "meetings/<int:pk>/recap/actions/<int:item_pk>/",
+        views.action_item_edit,
+        name="action_item_edit",
+    ),
     path(
         "meetings/<int:pk>/recap/actions/<int:item_pk>/remove/",
         views.action_item_remove,

@@ -130,6 +130,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "over_time": total > meeting.duration_minutes,
         "over_by": total - meeting.duration_minutes,
         "editing_item": None,
+        "editing_decision": None,
+        "editing_action": None,
         "outcome_form": OutcomeForm(initial={"desired_outcome": meeting.desired_outcome}),
         "item_form": AgendaItemForm(members=members, prefix="new")
         if can_edit
@@ -595,6 +597,34 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    decision = get_object_or_404(Decision, meeting=meeting, pk=decision_pk)
+    _require_edit(request, meeting)
+    decision.meeting = meeting
+    prefix = f"decision{decision.pk}"
+    if request.method == "POST":
+        form = DecisionForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                services.edit_decision(
+                    decision=decision, text=form.cleaned_data["text"], now=timezone.now()
+                )
+                messages.success(request, "Decision saved.")
+            except ValidationError as error:
+                _flash_problems(request, error)
+            return _done(request, meeting, "recap", anchor="decisions")
+    elif request.method == "GET":
+        form = DecisionForm(initial={"text": decision.text}, prefix=prefix)
+        form.fields["text"].widget.attrs["autofocus"] = True
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _render_meeting(
+        request, meeting, "recap", editing_decision=decision.pk, decision_edit_form=form
+    )
+
+
+@login_required
 @require_POST
 def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
@@ -633,6 +663,42 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         _flash_problems(request, error)
     return _done(request, meeting, "recap", anchor="action-items")
+
+
+@login_required
+def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    item = get_object_or_404(ActionItem, meeting=meeting, pk=item_pk)
+    _require_edit(request, meeting)
+    item.meeting = meeting
+    members = _team_members(meeting.team_id)
+    prefix = f"action{item.pk}"
+    if request.method == "POST":
+        form = ActionItemForm(request.POST, members=members, meeting=meeting, prefix=prefix)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.edit_action_item(
+                    item=item,
+                    description=data["description"],
+                    owner=data["owner"],
+                    due_date=data["due_date"],
+                    now=timezone.now(),
+                )
+                messages.success(request, "Action item saved.")
+            except ValidationError as error:
+                _flash_problems(request, error)
+            return _done(request, meeting, "recap", anchor="action-items")
+    elif request.method == "GET":
+        initial = {"description": item.description, "owner": item.owner_id,
+                   "due_date": item.due_date}  # fmt: skip
+        form = ActionItemForm(initial=initial, members=members, meeting=meeting, prefix=prefix)
+        form.fields["description"].widget.attrs["autofocus"] = True
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _render_meeting(
+        request, meeting, "recap", editing_action=item.pk, action_edit_form=form
+    )
 
 
 @login_required

@@ -214,3 +214,25 @@ def test_fuzz_action_item_filters(as_organizer, ended, data):
 @given(data=form("q", "attendees"))
 def test_fuzz_member_search(as_organizer, member, data):
     check(as_organizer, reverse("meetings:member_search"), data, method="get")
+
+
+@FUZZ
+@given(
+    data=form("description", "owner", "due_date", "text", description="D", due_date=TOMORROW),
+    pk=st.one_of(st.none(), st.integers(min_value=1, max_value=2**31 - 1)),
+)
+def test_fuzz_edit_decision_and_action_item(as_organizer, ended, member, data, pk):
+    from meetings import services
+
+    decision = Decision.objects.filter(meeting=ended).first() or Decision.objects.create(
+        meeting=ended, text="Keep"
+    )
+    item = ActionItem.objects.filter(meeting=ended).first() or services.add_action_item(
+        meeting=ended, description="x", owner=member, due_date=ended.local_date,
+        now=ended.ends_at,
+    )  # fmt: skip
+    d_pk, a_pk = pk or decision.pk, pk or item.pk
+    fields = {f"decision{d_pk}-{k}": v for k, v in data.items()}
+    check(as_organizer, reverse("meetings:decision_edit", args=[ended.pk, d_pk]), fields)
+    fields = {f"action{a_pk}-{k}": v for k, v in data.items()}
+    check(as_organizer, reverse("meetings:action_item_edit", args=[ended.pk, a_pk]), fields)

@@ -276,3 +276,54 @@ def test_refused_publish_saves_nothing_but_keeps_what_was_typed(as_organizer, en
         assert "Add at least one action item" in body
         ended.refresh_from_db()
         assert ended.recap_summary == "" and ended.recap_published_at is None
+
+
+def test_decision_edited_in_place(as_organizer, ended, htmx):
+    decision = Decision.objects.create(meeting=ended, text="Old")
+    form = as_organizer.get(url("decision_edit", ended.pk, decision.pk), headers=htmx)
+    assert f'name="decision{decision.pk}-text"' in form.content.decode()
+    response = as_organizer.post(
+        url("decision_edit", ended.pk, decision.pk), {f"decision{decision.pk}-text": "New"},
+        headers=htmx,
+    )  # fmt: skip
+    assert "Decision saved." in response.content.decode()
+    decision.refresh_from_db()
+    assert decision.text == "New"
+
+
+def test_action_item_reassigned_and_moved(as_organizer, ended, organizer, member):
+    as_organizer.post(url("action_item_add", ended.pk), action_data(member, ended.local_date))
+    item = ActionItem.objects.get()
+    assert as_organizer.get(url("action_item_edit", ended.pk, item.pk)).status_code == 200
+    later = ended.local_date + timedelta(days=5)
+    prefix = f"action{item.pk}"
+    response = as_organizer.post(
+        url("action_item_edit", ended.pk, item.pk),
+        {f"{prefix}-description": "Reworded", f"{prefix}-owner": organizer.pk,
+         f"{prefix}-due_date": later.isoformat()},
+    )  # fmt: skip
+    assert response["Location"].endswith("#action-items")
+    item.refresh_from_db()
+    assert (item.description, item.owner, item.due_date) == ("Reworded", organizer, later)
+
+
+def test_action_item_edit_refuses_bad_values_and_keeps_the_item(as_organizer, ended, member):
+    as_organizer.post(url("action_item_add", ended.pk), action_data(member, ended.local_date))
+    item = ActionItem.objects.get()
+    prefix = f"action{item.pk}"
+    response = as_organizer.post(
+        url("action_item_edit", ended.pk, item.pk),
+        {f"{prefix}-description": "", f"{prefix}-owner": "0", f"{prefix}-due_date": "1999-01-01"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in body and "Select a valid choice" in body
+    item.refresh_from_db()
+    assert item.description == "Write the plan"
+
+
+def test_attendee_cannot_edit_decisions_or_action_items(client, ended, member):
+    decision = Decision.objects.create(meeting=ended, text="Old")
+    client.force_login(member)
+    assert client.get(url("decision_edit", ended.pk, decision.pk)).status_code == 403
+    assert client.post(url("decision_edit", ended.pk, decision.pk), {}).status_code == 403
