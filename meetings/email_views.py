@@ -36,7 +36,8 @@ def _read(request: HttpRequest, purpose: str, token: str) -> dict | HttpResponse
         return _link_problem(request, "invalid")
 
 
-@require_http_methods(["GET", "HEAD"])
+# GET only: a HEAD probe (link checkers use it) must not record anything.
+@require_http_methods(["GET"])
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     """One click on "I have read this" in the recap digest records the acknowledgement."""
     data = _read(request, signing.ACKNOWLEDGE, token)
