@@ -288,6 +288,12 @@ def update_meeting(
             for pk, user in wanted.items()
             if pk not in existing
         )
+    if told and row.agenda_sent_at and now < row.starts_at:
+        # Attendees hold the sent invitation: send the new version (higher
+        # SEQUENCE) so their calendars move the event, after commit.
+        reminders.queue_meeting_digest(
+            row, kind=Notification.Kind.AGENDA_DIGEST, stage=str(row.sequence), now=now
+        )
     meeting._refresh_from(row)
     return meeting
 

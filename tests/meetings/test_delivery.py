@@ -295,3 +295,24 @@ def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypat
     assert [o.status for o in outcomes.values()] == ["deferred"] * 3
     assert Notification.objects.filter(state=State.PENDING).count() == 3
     assert mail.outbox == []
+
+
+def test_moving_a_meeting_with_a_sent_agenda_sends_the_new_invitation(
+    meeting, organizer, member, now, run_tasks, django_capture_on_commit_callbacks
+):
+    run_tasks[0][0] = now
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    mail.outbox.clear()
+    new_start = meeting.starts_at + timedelta(hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_meeting(meeting=meeting, by=organizer, title=meeting.title,
+                                starts_at=new_start, ends_at=new_start + timedelta(hours=1),
+                                now=now + timedelta(minutes=5))  # fmt: skip
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([organizer.email, member.email])
+    ics = mail.outbox[0].attachments[0][1]
+    ics = ics.decode() if isinstance(ics, bytes) else ics
+    assert "SEQUENCE:2" in ics
+    meeting.refresh_from_db()
+    assert meeting.next_reminder_at == new_start + timedelta(hours=2)  # 1 h after the new end
