@@ -288,9 +288,10 @@ def update_meeting(
             for pk, user in wanted.items()
             if pk not in existing
         )
-    if told and row.agenda_sent_at and now < row.starts_at:
-        # Attendees hold the sent invitation: send the new version (higher
-        # SEQUENCE) so their calendars move the event, after commit.
+    if row.agenda_sent_at and now < row.starts_at:
+        # Attendees hold the sent invitation: a change sends the new version
+        # (higher SEQUENCE) so calendars move the event; a new attendee gets the
+        # current one. Rows that exist are ignored, so nothing goes out twice.
         reminders.queue_meeting_digest(
             row, kind=Notification.Kind.AGENDA_DIGEST, stage=str(row.sequence), now=now
         )

@@ -316,3 +316,23 @@ def test_moving_a_meeting_with_a_sent_agenda_sends_the_new_invitation(
     assert "SEQUENCE:2" in ics
     meeting.refresh_from_db()
     assert meeting.next_reminder_at == new_start + timedelta(hours=2)  # 1 h after the new end
+
+
+def test_attendee_added_after_the_agenda_was_sent_gets_it_once(
+    meeting, organizer, member, team, now, run_tasks, django_capture_on_commit_callbacks
+):
+    from tests.factories import MembershipFactory, UserFactory
+
+    run_tasks[0][0] = now
+    newcomer = UserFactory()
+    MembershipFactory(user=newcomer, team=team)
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    mail.outbox.clear()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.update_meeting(meeting=meeting, by=organizer, title=meeting.title,
+                                    starts_at=meeting.starts_at, ends_at=meeting.ends_at,
+                                    attendees=[member, newcomer], now=now)  # fmt: skip
+    assert [m.to for m in mail.outbox] == [[newcomer.email]]
