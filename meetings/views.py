@@ -515,7 +515,13 @@ def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     item = _item_or_404(meeting, item_pk)
-    _require_edit(request, meeting)
+    # Attendees may take back their own talking points; everything else is the
+    # organizer's and the admins'.
+    own_point = item.added_by_id == request.user.pk and (
+        meeting.attendees.filter(user=request.user).exists()
+    )
+    if not own_point:
+        _require_edit(request, meeting)
     try:
         services.remove_agenda_item(item=item, now=timezone.now())
         messages.success(request, f"Removed “{item.title}”.")

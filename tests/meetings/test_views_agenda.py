@@ -334,3 +334,17 @@ def test_agenda_send_refused_after_start_counts_as_held_without_agenda(client, t
     meeting = MeetingFactory(team=team, organizer=organizer, starts_at=start, now=start)
     response = client.post(url("agenda_send", meeting.pk), follow=True)
     assert "held without agenda" in response.content.decode()
+
+
+def test_attendee_removes_own_talking_point_but_not_others(client, upcoming, organizer, member):
+    ready_agenda(upcoming, by=organizer, items=1)
+    client.force_login(member)
+    client.post(url("agenda_item_add", upcoming.pk), {"new-title": "Mine"})
+    mine = upcoming.agenda_items.get(title="Mine")
+    theirs = upcoming.agenda_items.get(title="Item 1")
+    page = client.get(url("detail", upcoming.pk)).content.decode()
+    assert f'id="item-{mine.pk}-remove"' in page
+    assert f'id="item-{theirs.pk}-remove"' not in page
+    assert client.post(url("agenda_item_remove", upcoming.pk, theirs.pk)).status_code == 403
+    client.post(url("agenda_item_remove", upcoming.pk, mine.pk))
+    assert list(upcoming.agenda_items.values_list("title", flat=True)) == ["Item 1"]
