@@ -286,27 +286,6 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def queue_new(inserted: Sequence[tuple[int, datetime]], *, now: datetime) -> list[int]:
-    """Lease and queue the rows just inserted whose time has come.
-
-    Rows waiting for working hours are left to the sweep's dispatch. The caller's
-    transaction holds the new rows, so nobody else can have leased them yet.
-    """
-    ready = [pk for pk, send_after in inserted if send_after <= now]
-    if ready:
-        table = connection.ops.quote_name(Notification._meta.db_table)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"UPDATE {table} SET send_after = %s WHERE id = ANY(%s)",
-                    [now + outbox_lease(), ready],
-                )
-            else:
-                Notification.objects.filter(pk__in=ready).update(send_after=now + outbox_lease())
-        _queue_delivery(ready)
-    return ready
-
-
 def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
     """Take a lease on ready rows among `ids` and queue their delivery after commit.
 
@@ -448,16 +427,13 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
             for user in _recipients(meeting, stage.kind, attendees, admins)
         ]
         # Rows ready now are inserted already leased to the delivery task queued
-        # below, which saves an UPDATE of the rows just written.
+        # below, which saves an UPDATE of the rows just written; rows waiting for
+        # working hours keep their time and are left to dispatch_ready().
         lease_until = now + outbox_lease()
-        rows = [
-            replace(row, send_after=lease_until) if row.send_after <= now else row for row in rows
-        ]
-        inserted = _insert(rows, now=now)
-        new_ids = [pk for pk, _send_after in inserted]
-        # A waiting row never ends up at exactly now + lease (working windows start
-        # on whole minutes, `now` has microseconds), so this picks the ready ones.
-        ready = [pk for pk, send_after in inserted if send_after == lease_until]
+        ready_rows = [replace(r, send_after=lease_until) for r in rows if r.send_after <= now]
+        waiting_rows = [r for r in rows if r.send_after > now]
+        ready = [pk for pk, _send_after in _insert(ready_rows, now=now)]
+        new_ids = ready + [pk for pk, _send_after in _insert(waiting_rows, now=now)]
         for meeting, stages in everything:
             future = [stage.due_at for stage in stages if stage.due_at > now]
             meeting.next_reminder_at = min(future) if future else None
@@ -473,7 +449,7 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
 def sweep(
     *, now: datetime, batch_size: int = SWEEP_BATCH_SIZE, max_batches: int = 10_000
 ) -> SweepResult:
-    """Queue every due reminder stage; then hand over rows whose wait is over.
+    """Queue the latest due stage of every kind for every due meeting.
 
     Works in bounded batches, each its own transaction, so memory does not grow
     with the table and locks are short. The query count per batch is constant.
