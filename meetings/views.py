@@ -73,6 +73,14 @@ def _team_members(team_id: int) -> list[User]:
     )
 
 
+def _recap_editable(meeting: Meeting) -> bool:
+    return (
+        not meeting.canceled_at
+        and not meeting.recap_published_at
+        and meeting.has_started(timezone.now())
+    )
+
+
 def _flash_problems(request: HttpRequest, error: ValidationError) -> None:
     # One message per broken rule: RuleBroken carries a list.
     for message in error.messages:
@@ -480,6 +488,9 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                 _flash_problems(request, error)
             return _done(request, meeting, "agenda", anchor=f"item-{item.pk}")
     elif request.method == "GET":
+        if meeting.canceled_at or meeting.has_started(timezone.now()):
+            messages.error(request, "This agenda can no longer change.")
+            return _done(request, meeting, "agenda")
         form = AgendaItemForm(
             initial=AgendaItemForm.initial_for(item), members=members, prefix=f"item{item.pk}"
         )
@@ -621,6 +632,9 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
                 _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="decisions")
     elif request.method == "GET":
+        if not _recap_editable(meeting):
+            messages.error(request, "The recap can no longer change.")
+            return _done(request, meeting, "recap")
         form = DecisionForm(initial={"text": decision.text}, prefix=prefix)
         form.fields["text"].widget.attrs["autofocus"] = True
     else:
@@ -696,6 +710,9 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                 _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="action-items")
     elif request.method == "GET":
+        if not _recap_editable(meeting):
+            messages.error(request, "The recap can no longer change.")
+            return _done(request, meeting, "recap")
         initial = {"description": item.description, "owner": item.owner_id,
                    "due_date": item.due_date}  # fmt: skip
         form = ActionItemForm(initial=initial, members=members, meeting=meeting, prefix=prefix)

@@ -327,3 +327,14 @@ def test_attendee_cannot_edit_decisions_or_action_items(client, ended, member):
     client.force_login(member)
     assert client.get(url("decision_edit", ended.pk, decision.pk)).status_code == 403
     assert client.post(url("decision_edit", ended.pk, decision.pk), {}).status_code == 403
+
+
+def test_edit_forms_are_not_offered_once_locked(as_organizer, ended, organizer):
+    decision = Decision.objects.create(meeting=ended, text="Old")
+    item = ended.agenda_items.first()
+    response = as_organizer.get(url("agenda_item_edit", ended.pk, item.pk))
+    assert response.status_code == 302
+    assert "can no longer change" in messages_of(response)[0]
+    published(ended, organizer)
+    response = as_organizer.get(url("decision_edit", ended.pk, decision.pk))
+    assert "The recap can no longer change." in messages_of(response)
