@@ -329,3 +329,40 @@ def test_digest_queries_are_constant_with_5_or_50_attendees_and_items(team, orga
         assert message is not None
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_tampered_unsubscribe_link_changes_nothing(member):
+    from django.utils import timezone
+
+    url, _ = emails.unsubscribe_headers(member, list_name="daily", now=timezone.now())
+    path = url.replace("http://localhost:8000", "")
+    response = Client().post(path.replace("/unsubscribe/", "/unsubscribe/x"))
+    assert response.status_code == 400
+    assert b"Nothing was recorded or changed" in response.content
+    member.refresh_from_db()
+    assert member.daily_digest is True
+
+
+def test_acknowledge_link_before_the_recap_is_published_records_nothing(meeting, member):
+    from django.utils import timezone
+
+    attendee = Attendee.objects.get(meeting=meeting, user=member)
+    token = signing.make_token(
+        signing.ACKNOWLEDGE, {"a": attendee.pk, "m": meeting.pk}, now=timezone.now()
+    )
+    response = Client().get(f"/email/acknowledge/{token}/")
+    assert response.status_code == 400
+    attendee.refresh_from_db()
+    assert attendee.acknowledged_at is None
+
+
+def test_head_probe_of_acknowledge_link_records_nothing(published, member):
+    from django.utils import timezone
+
+    attendee = Attendee.objects.get(meeting=published, user=member)
+    token = signing.make_token(
+        signing.ACKNOWLEDGE, {"a": attendee.pk, "m": published.pk}, now=timezone.now()
+    )
+    assert Client().head(f"/email/acknowledge/{token}/").status_code == 405
+    attendee.refresh_from_db()
+    assert attendee.acknowledged_at is None

@@ -272,3 +272,9 @@ def test_new_team_admin_is_told_at_escalation(meeting, team, now):
     MembershipFactory(user=admin2, team=team, role="owner")
     reminders.sweep(now=meeting.ends_at + timedelta(hours=73))
     assert admin2.pk in {r[2] for r in rows(kind=Kind.RECAP_ESCALATION)}
+
+
+def test_remind_now_sends_nothing_for_a_canceled_meeting(meeting, organizer, now):
+    services.cancel_meeting(meeting=meeting, by=organizer, now=now)
+    assert reminders.remind_now(meeting=meeting, now=now) == 0
+    assert Notification.objects.count() == 0
