@@ -329,3 +329,21 @@ def test_action_items_query_count_is_constant(
     with django_assert_num_queries(7):
         response = client.get(url("action_items"), {"scope": "team"})
     assert len(response.context["page"].object_list) == min(size, 50)
+
+
+def test_home_and_list_name_my_time_zone(client, member, upcoming):
+    client.force_login(member)
+    for name in ("home", "list"):
+        assert "Times are in Asia/Kolkata" in client.get(url(name)).content.decode()
+
+
+def test_video_link_is_clickable_but_script_links_are_not(client, organizer, upcoming):
+    upcoming.location = "https://meet.example.com/abc"
+    upcoming.save()
+    client.force_login(organizer)
+    body = client.get(url("detail", upcoming.pk)).content.decode()
+    assert 'href="https://meet.example.com/abc"' in body
+    upcoming.location = "javascript:alert(1) <b>x</b>"
+    upcoming.save()
+    body = client.get(url("detail", upcoming.pk)).content.decode()
+    assert 'href="javascript' not in body and "<b>x</b>" not in body
