@@ -118,6 +118,12 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         not meeting.canceled_at and not meeting.recap_published_at and now >= meeting.starts_at
     )
     total = sum(item.timebox_minutes or 0 for item in items)
+    # What still stops the agenda from going out, worded like the send rule's messages.
+    missing = []
+    if not meeting.desired_outcome.strip():
+        missing.append("a desired outcome")
+    if not items:
+        missing.append("at least one item")
     context = {
         "meeting": meeting,
         "status": status,
@@ -137,6 +143,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "total_minutes": total,
         "over_time": total > meeting.duration_minutes,
         "over_by": total - meeting.duration_minutes,
+        "agenda_missing": missing,
         "editing_item": None,
         "editing_decision": None,
         "editing_action": None,

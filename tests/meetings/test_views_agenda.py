@@ -348,3 +348,12 @@ def test_attendee_removes_own_talking_point_but_not_others(client, upcoming, org
     assert client.post(url("agenda_item_remove", upcoming.pk, theirs.pk)).status_code == 403
     client.post(url("agenda_item_remove", upcoming.pk, mine.pk))
     assert list(upcoming.agenda_items.values_list("title", flat=True)) == ["Item 1"]
+
+
+def test_page_says_what_the_agenda_still_needs(as_organizer, upcoming, organizer):
+    body = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert "needs a desired outcome and at least one item." in body
+    ready_agenda(upcoming, by=organizer, items=1)
+    assert (
+        'id="agenda-missing"' not in as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    )
