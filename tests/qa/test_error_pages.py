@@ -40,7 +40,7 @@ def test_404_for_an_anonymous_visitor_renders(client):
     assert "This page does not exist" in response.content.decode()
 
 
-def test_forbidden_change_answers_a_friendly_403_naming_the_reason(client, member, team, organizer):
+def test_forbidden_change_answers_a_friendly_403(client, member, team, organizer):
     meeting = MeetingFactory(team=team, organizer=organizer)
     client.force_login(member)
     response = client.get(f"/meetings/{meeting.pk}/edit/")
