@@ -72,7 +72,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Absolute base URL for links in emails and calendar feeds, where no request exists.
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# In development `PORT=8790 make run` serves on that port, so the links follow it.
+_dev_port = env_int("PORT", 8000, minimum=1) if DEBUG else 8000
+SITE_URL = os.environ.get("SITE_URL", f"http://localhost:{_dev_port}").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
