@@ -42,6 +42,8 @@ os.environ.setdefault(
 )
 django.setup()
 
+import logging  # noqa: E402
+
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -220,6 +222,11 @@ def main() -> None:
         raise SystemExit("The benchmark needs Redis: set CELERY_BROKER_URL=redis://...")
 
     from config.celery import app
+
+    # aiosmtpd logs every SMTP command at INFO: thousands of lines written by the
+    # sink inside this process, on the CPU the workers and smtplib need (both sides
+    # of the delivery ratio paid it, but it measured the terminal, not Bookend).
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     # A queue of its own: purging it can never drop another process's tasks, and
     # no other worker on this Redis picks up the benchmark's.

@@ -34,7 +34,7 @@ def _outcome(batch, now) -> tuple[list, list]:
         with transaction.atomic():
             Meeting.objects.update(next_reminder_at=now - timedelta(minutes=1))
             result = reminders.SweepResult()
-            while batch(now, 3, result) == 3:
+            while batch(now, 3, result):
                 pass
             found = (
                 sorted(
