@@ -120,3 +120,14 @@ def screenshot(page: Page, name: str) -> None:
         page.set_viewport_size(size)
         page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has finished swapping and settling (it wires up new forms then)."""
+    # Polled from here: a wait_for_function predicate would need eval, which the CSP forbids.
+    busy = "!!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    for _ in range(250):
+        if not page.evaluate(busy):
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("htmx did not settle")

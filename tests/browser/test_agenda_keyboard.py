@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from meetings import services
-from tests.browser.conftest import login, watch
+from tests.browser.conftest import login, settled, watch
 from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -43,10 +43,6 @@ def draft(transactional_db):
     return meeting
 
 
-def titles(page: Page) -> list[str]:
-    return page.locator(".agenda-item .item-title").all_inner_texts()
-
-
 def test_agenda_editor_by_keyboard_alone(browser, live, draft):
     context = browser.new_context(base_url=live, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -61,6 +57,7 @@ def test_agenda_editor_by_keyboard_alone(browser, live, draft):
     tab_to(page, "#save-outcome")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Desired outcome saved.")).to_be_visible()
+    settled(page)
 
     # Add an item with an owner (arrow keys in the select) and a time box.
     tab_to(page, "#id_new-title")
@@ -73,8 +70,8 @@ def test_agenda_editor_by_keyboard_alone(browser, live, draft):
     page.keyboard.type("10")
     tab_to(page, "#add-item")
     page.keyboard.press("Enter")
-    expect(page.locator(".agenda-items")).to_contain_text("Hiring")
-    assert titles(page) == ["Intro", "Numbers", "Hiring"]
+    expect(page.locator(".agenda-item .item-title")).to_have_text(["Intro", "Numbers", "Hiring"])
+    settled(page)
     hiring = draft.agenda_items.get(title="Hiring")
     assert hiring.timebox_minutes == 10 and hiring.owner is not None
 
@@ -82,27 +79,35 @@ def test_agenda_editor_by_keyboard_alone(browser, live, draft):
     tab_to(page, f"#item-{hiring.pk}-up")
     page.keyboard.press("Enter")
     expect(page.locator(".agenda-item .item-title").nth(1)).to_have_text("Hiring")
-    assert focused_id(page) == f"item-{hiring.pk}-up"
+    # htmx gives the focus back once the new fragment settles.
+    expect(page.locator(f"#item-{hiring.pk}-up")).to_be_focused()
+    settled(page)
     page.keyboard.press("Space")
     expect(page.locator(".agenda-item .item-title").first).to_have_text("Hiring")
-    assert focused_id(page) == f"item-{hiring.pk}-up"
+    expect(page.locator(f"#item-{hiring.pk}-up")).to_be_focused()
+    settled(page)
     assert focus_is_visible(page)
 
     # Edit in place: Enter on the link, the title field takes the focus.
     tab_to(page, f"#item-{hiring.pk}-edit")
     page.keyboard.press("Enter")
     expect(page.locator(f"#id_item{hiring.pk}-title")).to_be_focused()
+    settled(page)
     page.keyboard.press("Control+A")
     page.keyboard.type("Hiring plan")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Item saved.")).to_be_visible()
-    assert titles(page) == ["Hiring plan", "Intro", "Numbers"]
+    settled(page)
+    expect(page.locator(".agenda-item .item-title")).to_have_text(
+        ["Hiring plan", "Intro", "Numbers"]
+    )
 
     # Remove one with Space, then send the agenda with Enter.
     intro = draft.agenda_items.get(title="Intro")
     tab_to(page, f"#item-{intro.pk}-remove")
     page.keyboard.press("Space")
     expect(page.get_by_text("Removed “Intro”.")).to_be_visible()
+    settled(page)
     tab_to(page, "#send-agenda")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Agenda sent to every attendee.")).to_be_visible()

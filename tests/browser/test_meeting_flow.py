@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from meetings.models import ActionItem, Meeting
-from tests.browser.conftest import login, open_context, screenshot, watch
+from tests.browser.conftest import login, open_context, screenshot, settled, watch
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -55,12 +55,15 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.get_by_label("Ends").fill("11:00")
     expect(page.get_by_text("Europe/Berlin")).to_be_visible()
     if javascript:
+        settled(page)
+    if javascript:
         search = page.get_by_label("Find a team member")
         search.fill("asha")
         expect(page.get_by_label("Ben Okafor")).to_have_count(0)
         page.get_by_label("Asha Rao").check()
         search.fill("ben")
         expect(page.get_by_label("Ben Okafor")).to_be_visible()
+        settled(page)
         expect(page.get_by_label("Asha Rao")).to_be_checked()  # kept while narrowing
         page.get_by_label("Ben Okafor").check()
     else:
@@ -68,33 +71,53 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         page.get_by_label("Ben Okafor").check()
     page.get_by_role("button", name="Create meeting").click()
     expect(page.get_by_text("Meeting created.")).to_be_visible()
+    if javascript:
+        settled(page)
     meeting = Meeting.objects.get(title="Launch planning")
     assert {a.user.email for a in meeting.attendees.all()} == {
         "olga@example.com", "asha@example.com", "ben@example.com"
     }  # fmt: skip
     expect(page.locator(".local-times")).to_contain_text("for Asha Rao, Kolkata")
     if javascript:
+        settled(page)
+    if javascript:
         page.evaluate("window.__stay = 1")
 
     # -- build the agenda in place, then send it ---------------------------------
     page.get_by_role("button", name="Send agenda").click()
     expect(page.get_by_text("Add at least one agenda item.")).to_be_visible()
+    if javascript:
+        settled(page)
     expect(page.get_by_text("State the desired outcome")).to_be_visible()
+    if javascript:
+        settled(page)
     page.get_by_label("Desired outcome").fill("Agree on the **launch date**.")
     page.get_by_role("button", name="Save outcome").click()
     expect(page.get_by_text("Desired outcome saved.")).to_be_visible()
+    if javascript:
+        settled(page)
     for title, owner, minutes in (("Risks", "Ben Okafor", "20"), ("Date", "Asha Rao", "15")):
         page.get_by_label("Title").fill(title)
         page.get_by_label("Owner").select_option(label=owner)
         page.get_by_label("Time box (minutes)").fill(minutes)
         page.get_by_role("button", name="Add item").click()
         expect(page.locator(".agenda-items")).to_contain_text(title)
+        if javascript:
+            settled(page)
     expect(page.locator(".timebox-total")).to_contain_text("35 min of 60 min")
+    if javascript:
+        settled(page)
     page.get_by_role("button", name="Move “Date” up").click()
     expect(page.locator(".agenda-item .item-title").first).to_have_text("Date")
+    if javascript:
+        settled(page)
     page.get_by_role("button", name="Send agenda").click()
     expect(page.get_by_text("Agenda sent to every attendee.")).to_be_visible()
+    if javascript:
+        settled(page)
     expect(page.locator(".meeting-head .status")).to_have_text("Agenda sent")
+    if javascript:
+        settled(page)
     if javascript:
         stays_in_place(page)
         screenshot(page, "meeting-agenda")
@@ -112,6 +135,8 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.goto(f"/meetings/{meeting.pk}/")
     expect(page.locator(".meeting-head .status")).to_have_text("Awaiting recap")
     if javascript:
+        settled(page)
+    if javascript:
         page.evaluate("window.__stay = 1")
 
     # -- recap with two action items for two owners, then publish ----------------
@@ -119,9 +144,13 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.get_by_label("Outcome of “Date”").select_option("decided")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Recap draft saved.")).to_be_visible()
+    if javascript:
+        settled(page)
     page.get_by_label("Decision").fill("Launch on the 1st.")
     page.get_by_role("button", name="Add decision").click()
     expect(page.get_by_text("Decision recorded.")).to_be_visible()
+    if javascript:
+        settled(page)
     for description, owner in (
         ("Book the launch slot", "Asha Rao"),
         ("Write risk list", "Ben Okafor"),
@@ -130,8 +159,14 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         page.get_by_label("Owner").select_option(label=owner)
         page.get_by_role("button", name="Add action item").click()
         expect(page.get_by_text(f"Action item assigned to {owner}.")).to_be_visible()
+        if javascript:
+            settled(page)
+    if javascript:
+        screenshot(page, "meeting-recap-editor")
     page.get_by_role("button", name="Publish recap").click()
     expect(page.get_by_text("Recap published to every attendee.")).to_be_visible()
+    if javascript:
+        settled(page)
     if javascript:
         stays_in_place(page)
         screenshot(page, "meeting-recap")
@@ -147,9 +182,13 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     watch(page)
     login(page, "asha@example.com")
     expect(page.get_by_role("link", name="Launch planning").first).to_be_visible()
+    if javascript:
+        settled(page)
     page.get_by_role("link", name="Launch planning").first.click()
     page.get_by_role("button", name="I have read this recap").click()
     expect(page.get_by_text("You acknowledged this recap")).to_be_visible()
+    if javascript:
+        settled(page)
     assert meeting.attendees.get(user=crew["asha"]).acknowledged_at is not None
     context.close()
 
@@ -167,8 +206,12 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.get_by_role("button", name="Mark done “Write risk list”").click()
     expect(page.get_by_text("Done: “Write risk list”.")).to_be_visible()
     if javascript:
+        settled(page)
+    if javascript:
         # The row changes in place and offers to reopen.
         expect(page.get_by_role("button", name="Reopen “Write risk list”")).to_be_visible()
+        if javascript:
+            settled(page)
         stays_in_place(page)
     else:
         # The page reloads with the "open" filter: the item has left the list.
