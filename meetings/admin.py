@@ -263,6 +263,9 @@ class MeetingAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Meeting) -> str:
+        # The add form shows this too, for a meeting with no times yet.
+        if obj.starts_at is None or obj.ends_at is None:
+            return "—"
         return obj.status.label
 
     @admin.action(description="Cancel selected meetings", permissions=["change"])
