@@ -75,3 +75,17 @@ def test_500_page_renders_without_request_or_database():
     # No `db` fixture here: pytest-django makes any query an error.
     body = loader.get_template("500.html").render()
     assert "Something went wrong on our side" in body
+
+
+def test_500_page_renders_even_without_a_static_manifest(settings, tmp_path):
+    # A deploy that forgot collectstatic fails on every {% static %}; the error
+    # page must still come out instead of Django's bare plain-text fallback.
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        },
+    }
+    body = loader.get_template("500.html").render()
+    assert 'href="/static/css/bookend.css"' in body
