@@ -1,0 +1,397 @@
+"""Every URL pattern, walked as each kind of visitor, gets the status it should.
+
+The team is the tenancy boundary: an outsider gets 404 for another team's
+objects (their existence does not leak), a member without the right gets 403,
+and only the organizer and team admins change a meeting. A new URL pattern
+without a row here fails `test_every_url_pattern_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Invitation, Membership
+from meetings import emails, services
+from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
+
+ROLES = ("anonymous", "outsider", "member", "attendee", "organizer", "admin")
+
+OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
+
+
+def expect(anonymous, outsider, member, attendee, organizer, admin) -> dict[str, object]:
+    return dict(zip(ROLES, (anonymous, outsider, member, attendee, organizer, admin), strict=True))
+
+
+PUBLIC = expect(OK, OK, OK, OK, OK, OK)
+SIGNED_IN = expect(LOGIN, OK, OK, OK, OK, OK)
+READ = expect(LOGIN, HIDDEN, OK, OK, OK, OK)
+CHANGE = expect(LOGIN, HIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+ATTEND = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, OK)
+# Acknowledging a recap is for its attendees (the organizer is one); a team admin
+# who was not there has nothing to acknowledge.
+ACKNOWLEDGE = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
+TEAM_ADMIN = expect(LOGIN, HIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# Pages about "my current team": an outsider sees their own team, where they are
+# a plain member, so they are refused like any member.
+OWN_TEAM_ADMIN = expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+
+
+@dataclass
+class World:
+    team: object
+    meeting: object
+    users: dict
+    series: object
+    occurrence: object
+    template: object
+    template_item: object
+    invitation: object
+    token_invitation: str
+    ack_token_url: str
+    unsubscribe_url: str
+
+
+@pytest.fixture
+def world(db) -> World:
+    now = timezone.now()
+    team = TeamFactory(slug="tenants")
+    users = {}
+    for role, membership_role in (
+        ("member", "member"),
+        ("attendee", "member"),
+        ("organizer", "member"),
+        ("admin", "admin"),
+    ):
+        users[role] = UserFactory(time_zone="Europe/Berlin")
+        MembershipFactory(user=users[role], team=team, role=membership_role)
+    MembershipFactory(user=UserFactory(), team=team, role="owner")
+    users["outsider"] = UserFactory()
+    MembershipFactory(user=users["outsider"], team=TeamFactory(), role="member")
+
+    meeting = MeetingFactory(
+        team=team, organizer=users["organizer"], attendees=[users["attendee"]], now=now
+    )
+    meeting.desired_outcome = "Decide."
+    meeting.save(update_fields=["desired_outcome"])
+    item = services.add_agenda_item(meeting=meeting, title="First", added_by=users["organizer"])
+    services.add_decision(meeting=meeting, text="We decided.")
+    services.add_action_item(
+        meeting=meeting,
+        description="Follow up",
+        owner=users["attendee"],
+        due_date=meeting.local_date,
+        now=now,
+    )
+    meeting.item = item
+
+    from meetings import series as series_service
+    from meetings.models import AgendaTemplate, TemplateItem
+
+    series = series_service.create_series(
+        team=team,
+        organizer=users["organizer"],
+        title="Weekly",
+        first_start=(now + timedelta(days=3)).replace(tzinfo=None, microsecond=0),
+        duration=timedelta(minutes=30),
+        time_zone="Europe/Berlin",
+        rrule="FREQ=WEEKLY;COUNT=3",
+        now=now,
+    )
+    occurrence = series.meetings.order_by("starts_at").first()
+    template, _ = AgendaTemplate.objects.get_or_create(
+        series=series, defaults={"team": team, "name": "Standing"}
+    )
+    template_item = TemplateItem.objects.create(template=template, title="Check-in")
+    invitation = Invitation.objects.create(
+        team=team, email="new@example.com", invited_by=users["admin"]
+    )
+    # A meeting that already happened and has a published recap, for the
+    # acknowledgement link a recap digest carries.
+    recapped = MeetingFactory(
+        team=team,
+        organizer=users["organizer"],
+        attendees=[users["attendee"]],
+        starts_at=now - timedelta(days=2),
+        now=now,
+    )
+    recapped.recap_summary = "Done."
+    recapped.no_action_items = True
+    recapped.save(update_fields=["recap_summary", "no_action_items"])
+    services.publish_recap(meeting=recapped, by=users["organizer"], now=now)
+    attendee_row = recapped.attendees.get(user=users["attendee"])
+    return World(
+        team=team,
+        meeting=meeting,
+        users=users,
+        series=series,
+        occurrence=occurrence,
+        template=template,
+        template_item=template_item,
+        invitation=invitation,
+        token_invitation=account_services.invitation_token(invitation),
+        ack_token_url=emails.acknowledge_url(attendee_row, now=now),
+        unsubscribe_url=emails.unsubscribe_headers(
+            users["attendee"], list_name="meeting", now=now, meeting=meeting
+        )[0],
+    )
+
+
+def membership_of(world: World, role: str) -> int:
+    return Membership.objects.get(user=world.users[role], team=world.team).pk
+
+
+def action_item_pk(world: World) -> int:
+    return world.meeting.action_items.get().pk
+
+
+def decision_pk(world: World) -> int:
+    return world.meeting.decisions.get().pk
+
+
+Path = Callable[[World], str]
+
+
+def url(name: str, *args: Callable[[World], object]) -> Path:
+    return lambda w: reverse(name, args=[arg(w) for arg in args])
+
+
+def mtg(w: World) -> int:
+    return w.meeting.pk
+
+
+def tail(full_url: str) -> str:
+    return full_url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+# (url name, method, path builder, expectations)
+MATRIX: list[tuple[str, str, Path, dict]] = [
+    ("accounts:login", "GET", url("accounts:login"), PUBLIC),
+    ("accounts:password_reset", "GET", url("accounts:password_reset"), PUBLIC),
+    ("accounts:password_reset_done", "GET", url("accounts:password_reset_done"), PUBLIC),
+    (
+        "accounts:password_reset_confirm",
+        "GET",
+        lambda w: reverse("accounts:password_reset_confirm", args=["MQ", "set-password"]),
+        PUBLIC,
+    ),
+    ("accounts:password_reset_complete", "GET", url("accounts:password_reset_complete"), PUBLIC),
+    (
+        "accounts:accept_invitation",
+        "GET",
+        lambda w: reverse("accounts:accept_invitation", args=[w.token_invitation]),
+        PUBLIC,
+    ),
+    ("healthz", "GET", lambda w: "/healthz", PUBLIC),
+    ("email:acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
+    ("email:unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
+    (
+        "calendar:feed",
+        "GET",
+        lambda w: reverse("calendar:feed", args=[w.users["attendee"].calendar_token]),
+        PUBLIC,
+    ),
+    ("accounts:logout", "POST", url("accounts:logout"), PUBLIC),
+    ("accounts:profile", "GET", url("accounts:profile"), SIGNED_IN),
+    (
+        "accounts:regenerate_calendar_token",
+        "POST",
+        url("accounts:regenerate_calendar_token"),
+        SIGNED_IN,
+    ),
+    ("accounts:team", "GET", url("accounts:team"), SIGNED_IN),
+    ("accounts:switch_team", "POST", url("accounts:switch_team"), SIGNED_IN),
+    ("accounts:team_settings", "GET", url("accounts:team_settings"), OWN_TEAM_ADMIN),
+    ("accounts:invite", "POST", url("accounts:invite"), OWN_TEAM_ADMIN),
+    (
+        "accounts:invitation_revoke",
+        "POST",
+        url("accounts:invitation_revoke", lambda w: w.invitation.pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "accounts:member_role",
+        "POST",
+        url("accounts:member_role", lambda w: membership_of(w, "member")),
+        TEAM_ADMIN,
+    ),
+    (
+        "accounts:member_remove",
+        "POST",
+        url("accounts:member_remove", lambda w: membership_of(w, "member")),
+        TEAM_ADMIN,
+    ),
+    ("compliance:team", "GET", url("compliance:team", lambda w: w.team.slug), TEAM_ADMIN),
+    ("meetings:home", "GET", url("meetings:home"), SIGNED_IN),
+    ("meetings:list", "GET", url("meetings:list"), SIGNED_IN),
+    ("meetings:create", "GET", url("meetings:create"), SIGNED_IN),
+    ("meetings:member_search", "GET", url("meetings:member_search"), SIGNED_IN),
+    ("meetings:action_items", "GET", url("meetings:action_items"), SIGNED_IN),
+    ("meetings:detail", "GET", url("meetings:detail", mtg), READ),
+    ("calendar:meeting", "GET", url("calendar:meeting", mtg), READ),
+    ("meetings:edit", "GET", url("meetings:edit", mtg), CHANGE),
+    ("meetings:cancel", "POST", url("meetings:cancel", mtg), CHANGE),
+    ("meetings:agenda_outcome", "POST", url("meetings:agenda_outcome", mtg), CHANGE),
+    ("meetings:agenda_item_add", "POST", url("meetings:agenda_item_add", mtg), ATTEND),
+    (
+        "meetings:agenda_item_edit",
+        "POST",
+        url("meetings:agenda_item_edit", mtg, lambda w: w.meeting.item.pk),
+        CHANGE,
+    ),
+    (
+        "meetings:agenda_item_move",
+        "POST",
+        url("meetings:agenda_item_move", mtg, lambda w: w.meeting.item.pk),
+        CHANGE,
+    ),
+    (
+        "meetings:agenda_item_remove",
+        "POST",
+        url("meetings:agenda_item_remove", mtg, lambda w: w.meeting.item.pk),
+        CHANGE,
+    ),
+    ("meetings:agenda_send", "POST", url("meetings:agenda_send", mtg), CHANGE),
+    ("meetings:agenda_amend", "POST", url("meetings:agenda_amend", mtg), CHANGE),
+    ("meetings:recap_save", "POST", url("meetings:recap_save", mtg), CHANGE),
+    ("meetings:decision_add", "POST", url("meetings:decision_add", mtg), CHANGE),
+    (
+        "meetings:decision_edit",
+        "POST",
+        url("meetings:decision_edit", mtg, decision_pk),
+        CHANGE,
+    ),
+    (
+        "meetings:decision_remove",
+        "POST",
+        url("meetings:decision_remove", mtg, decision_pk),
+        CHANGE,
+    ),
+    ("meetings:action_item_add", "POST", url("meetings:action_item_add", mtg), CHANGE),
+    (
+        "meetings:action_item_edit",
+        "POST",
+        url("meetings:action_item_edit", mtg, action_item_pk),
+        CHANGE,
+    ),
+    (
+        "meetings:action_item_remove",
+        "POST",
+        url("meetings:action_item_remove", mtg, action_item_pk),
+        CHANGE,
+    ),
+    ("meetings:recap_publish", "POST", url("meetings:recap_publish", mtg), CHANGE),
+    ("meetings:acknowledge", "POST", url("meetings:acknowledge", mtg), ACKNOWLEDGE),
+    (
+        "meetings:action_item_status",
+        "POST",
+        url("meetings:action_item_status", action_item_pk),
+        # The owner (our attendee), the organizer and team admins change an item.
+        ATTEND,
+    ),
+    ("meetings:series:list", "GET", url("meetings:series:list"), SIGNED_IN),
+    ("meetings:series:create", "GET", url("meetings:series:create"), SIGNED_IN),
+    ("meetings:series:templates", "GET", url("meetings:series:templates"), SIGNED_IN),
+    ("meetings:series:detail", "GET", url("meetings:series:detail", lambda w: w.series.pk), READ),
+    ("meetings:series:next", "GET", url("meetings:series:next", lambda w: w.series.pk), READ),
+    ("meetings:series:end", "POST", url("meetings:series:end", lambda w: w.series.pk), CHANGE),
+    (
+        "meetings:series:edit",
+        "GET",
+        url("meetings:series:edit", lambda w: w.series.pk, lambda w: w.occurrence.pk),
+        CHANGE,
+    ),
+    (
+        "meetings:series:cancel",
+        "POST",
+        url("meetings:series:cancel", lambda w: w.series.pk, lambda w: w.occurrence.pk),
+        CHANGE,
+    ),
+    (
+        "meetings:series:template_create",
+        "POST",
+        url("meetings:series:template_create", lambda w: w.series.pk),
+        CHANGE,
+    ),
+    # Anyone in the team may read a series' standing agenda; changing it is guarded below.
+    (
+        "meetings:series:template",
+        "GET",
+        url("meetings:series:template", lambda w: w.template.pk),
+        READ,
+    ),
+    (
+        "meetings:series:template_item_add",
+        "POST",
+        url("meetings:series:template_item_add", lambda w: w.template.pk),
+        CHANGE,
+    ),
+    (
+        "meetings:series:template_item_remove",
+        "POST",
+        url(
+            "meetings:series:template_item_remove",
+            lambda w: w.template.pk,
+            lambda w: w.template_item.pk,
+        ),
+        CHANGE,
+    ),
+]
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue  # the Django admin has its own staff-only tests
+                inner = pattern.namespace
+                walk(pattern.url_patterns, f"{namespace}{inner}:" if inner else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    assert all_url_names() == {row[0] for row in MATRIX}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "method", "path", "expected"), MATRIX, ids=[row[0] for row in MATRIX]
+)
+def test_url_answers_each_visitor_as_expected(client, world, name, method, path, expected, role):
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    target = path(world)
+    data = {}
+    if name == "accounts:switch_team" and role != "anonymous":
+        data = {"team": Membership.objects.filter(user=world.users[role]).first().team_id}
+    response = client.get(target) if method == "GET" else client.post(target, data)
+    want = expected[role]
+    location = response.headers.get("Location", "")
+    got_login = response.status_code == 302 and reverse("accounts:login") in location
+    if want == LOGIN:
+        assert got_login, f"{method} {target} as {role}: {response.status_code} {location}"
+    elif want == OK:
+        # 400 is a form refusing our empty POST: access was granted, the input was not.
+        assert response.status_code in (200, 204, 302, 303, 400), (
+            f"{method} {target} as {role}: {response.status_code}"
+        )
+        if name != "accounts:logout":
+            assert not got_login, f"{method} {target} as {role} was sent to log in"
+    else:
+        assert response.status_code == want, (
+            f"{method} {target} as {role}: {response.status_code}, expected {want}"
+        )
