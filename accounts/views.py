@@ -8,6 +8,7 @@ team), and a plain member gets 403 for admin actions.
 
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -35,6 +36,7 @@ from .forms import (
 )
 from .models import Invitation, Membership, Role, User
 from .teams import current_membership, memberships_of, switch_team
+from .throttle import login_key
 
 # --- helpers -----------------------------------------------------------------------
 
@@ -130,6 +132,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password through the emailed link also ends a login lock-out.
+
+    The lock-out page offers the reset as the way out; whoever holds the mailbox
+    has proved who they are, so the failed attempts against that address go.
+    """
+
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=login_key(self.request, {"username": form.user.email}))
+        return response
 
 
 # --- profile -----------------------------------------------------------------------
