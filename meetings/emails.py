@@ -163,7 +163,8 @@ def _send_one(backend, message: EmailMultiAlternatives) -> bool:
     import smtplib
 
     raw = wire_bytes(message) if isinstance(backend, SMTPBackend) else None
-    if raw is None:
+    if raw is None or not message.recipients():
+        # No recipient: Django's backend reports nothing sent, as it always did.
         return bool(backend.send_messages([message]))
     if backend.connection is None:
         raise smtplib.SMTPServerDisconnected("No SMTP connection.")
