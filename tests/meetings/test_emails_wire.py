@@ -71,3 +71,49 @@ def test_other_shapes_are_left_to_django():
     assert wire_bytes(_message(cc=["boss@example.com"])) is None
     plain_only = EmailMultiAlternatives(subject="Hi", body="Hi", to=["a@example.com"])
     assert wire_bytes(plain_only) is None
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+
+def test_send_over_smtp_delivers_the_fast_bytes(settings):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from meetings import emails
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    try:
+        emails.send(_message())
+        emails.send(_message(subject="Second over the same connection"))
+    finally:
+        emails._forget_mailer()
+        controller.stop()
+    first, second = sink.envelopes
+    assert first.mail_from == "bookend@example.com"
+    assert first.rcpt_tos == ["zoe@example.com"]
+    # wire_bytes' boundary, not the email package's: the fast path was taken.
+    assert b'boundary="=_' in first.original_content
+    parsed = _parse(first.original_content)
+    assert str(parsed["Subject"]) == "Agenda due now for Café ☕ planning"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "agenda" in parsed.get_body(("html",)).get_content()
+    assert str(_parse(second.original_content)["Subject"]) == "Second over the same connection"
