@@ -34,9 +34,14 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 });
 
 document.addEventListener("htmx:responseError", (event) => {
-  const status = event.detail.xhr.status;
-  const reason =
-    status === 403
+  const xhr = event.detail.xhr;
+  const status = xhr.status;
+  // A stale security token (logged in or out in another tab) is also a 403,
+  // but "no right" would be wrong: the page just needs a reload.
+  const staleToken = status === 403 && (xhr.responseText || "").includes('data-reason="csrf"');
+  const reason = staleToken
+    ? "this page is out of date (you logged in or out in another tab?); reload it and try again."
+    : status === 403
       ? "you do not have the right to do that."
       : status === 404
         ? "that item no longer exists; reload the page."

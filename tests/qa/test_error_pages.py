@@ -89,3 +89,15 @@ def test_500_page_renders_even_without_a_static_manifest(settings, tmp_path):
     }
     body = loader.get_template("500.html").render()
     assert 'href="/static/css/bookend.css"' in body
+
+
+def test_stale_form_token_answers_the_friendly_out_of_date_page(member):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.post("/accounts/profile/", {"display_name": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This page was out of date" in body
+    assert "Nothing was saved" in body
+    # bookend.js tells this 403 apart from "no right" by this marker.
+    assert 'data-reason="csrf"' in body
