@@ -259,17 +259,7 @@ def _insert(rows: Sequence[Row], *, now: datetime) -> list[tuple[int, datetime]]
             )
             return cursor.fetchall()
     placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(rows))
-    params = []
-    for row in rows:
-        params += [
-            row.meeting_id,
-            row.kind,
-            row.stage,
-            row.recipient_id,
-            Notification.State.PENDING,
-            row.send_after,
-            now,
-        ]
+    params = sqlite_insert_params(rows, now=now, ops=connection.ops)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
@@ -277,6 +267,29 @@ def _insert(rows: Sequence[Row], *, now: datetime) -> list[tuple[int, datetime]]
             params,
         )
         return [(pk, _aware(send_after)) for pk, send_after in cursor.fetchall()]
+
+
+def sqlite_insert_params(rows: Sequence[Row], *, now: datetime, ops) -> list[object]:
+    """Parameters of the raw SQLite INSERT, datetimes adapted as the ORM adapts them.
+
+    SQLite stores datetimes as text and compares them as text. Handed to the driver
+    as is, an aware datetime becomes "... 12:00:00+00:00", which sorts after the
+    ORM's "... 12:00:00" for the same moment: a row due exactly now would not be
+    "ready" (`send_after__lte=now`) and would wait for the next re-drive.
+    """
+    adapt = ops.adapt_datetimefield_value
+    params: list[object] = []
+    for row in rows:
+        params += [
+            row.meeting_id,
+            row.kind,
+            row.stage,
+            row.recipient_id,
+            Notification.State.PENDING,
+            adapt(row.send_after),
+            adapt(now),
+        ]
+    return params
 
 
 def _aware(value: datetime | str) -> datetime:
