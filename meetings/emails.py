@@ -330,11 +330,37 @@ def _meeting_for_digest(meeting_id: int) -> Meeting:
 
 # -- agenda digest (and the cancellation notice) ---------------------------------------
 
+_STAGE_TIME = "%Y%m%dT%H%MZ"
+
+
+def agenda_digest_stage(sequence: int, moved_from: tuple[datetime, datetime] | None) -> str:
+    """The outbox stage of an agenda digest: the invitation's SEQUENCE, and for a
+    move the times attendees held before it ("3@20260305T0900Z/20260305T1000Z"),
+    so the digest can say where the meeting moved from. At most 40 characters."""
+    if moved_from is None:
+        return str(sequence)
+    start, end = (moment.astimezone(UTC).strftime(_STAGE_TIME) for moment in moved_from)
+    return f"{sequence}@{start}/{end}"
+
+
+def parse_agenda_digest_stage(stage: str) -> tuple[str, tuple[datetime, datetime] | None]:
+    """(sequence, previous times or None) from `agenda_digest_stage`'s text."""
+    sequence, _, times = stage.partition("@")
+    start, _, end = times.partition("/")
+    try:
+        moved_from = tuple(
+            datetime.strptime(value, _STAGE_TIME).replace(tzinfo=UTC) for value in (start, end)
+        )
+    except ValueError:
+        return sequence, None
+    return sequence, moved_from
+
 
 def agenda_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
     meeting = _meeting_for_digest(notification.meeting_id)
     recipient = notification.recipient
-    if meeting.canceled_at and notification.stage != str(meeting.sequence):
+    sequence, moved_from = parse_agenda_digest_stage(notification.stage)
+    if meeting.canceled_at and sequence != str(meeting.sequence):
         return None  # superseded by the cancellation notice
     if not meeting.canceled_at and not meeting.agenda_sent_at:
         return None
@@ -356,6 +382,8 @@ def agenda_digest(notification: Notification, *, now: datetime) -> EmailMultiAlt
         "attendees": list(meeting.attendees.all()),
         "carried": carried,
         "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
+        # A move of a meeting whose agenda was out: the news leads the digest.
+        "moved_from": None if meeting.canceled_at else moved_from,
         "outcome_text": plain_markdown(meeting.desired_outcome),
         "unsubscribe_url": unsubscribe_url,
     }

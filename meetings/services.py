@@ -14,7 +14,7 @@ from django.db.models import Max
 
 from accounts.models import Membership, Team, User
 
-from . import reminders
+from . import emails, reminders
 from .models import (
     ActionItem,
     AgendaItem,
@@ -129,6 +129,27 @@ def _queue_agenda_digest(meeting: Meeting, *, now: datetime) -> None:
         meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
     )
     reminders.reschedule(meeting, now=now)
+
+
+def _agenda_digest_stage(meeting: Meeting, moved_from: tuple[datetime, datetime] | None) -> str:
+    """The digest stage for the meeting's current invitation version.
+
+    A move records the previous times in the stage, so the digest says "Moved".
+    A change that keeps the version (only attendees changed) reuses the stage
+    the others got, so they are not sent the same version twice.
+    """
+    if moved_from is not None:
+        return emails.agenda_digest_stage(meeting.sequence, moved_from)
+    existing = (
+        Notification.objects.filter(
+            meeting=meeting,
+            kind=Notification.Kind.AGENDA_DIGEST,
+            stage__startswith=f"{meeting.sequence}@",
+        )
+        .values_list("stage", flat=True)
+        .first()
+    )
+    return existing or str(meeting.sequence)
 
 
 @transaction.atomic
@@ -268,6 +289,7 @@ def update_meeting(
     if problems:
         raise RuleBroken(problems)
     told = (row.title, row.location) != (title, location) or times_changed
+    moved_from = (row.starts_at, row.ends_at) if times_changed else None
     row.title, row.starts_at, row.ends_at, row.location = title, starts_at, ends_at, location
     if told:
         # Attendees' calendars see a new version of the invitation.
@@ -293,7 +315,10 @@ def update_meeting(
         # (higher SEQUENCE) so calendars move the event; a new attendee gets the
         # current one. Rows that exist are ignored, so nothing goes out twice.
         reminders.queue_meeting_digest(
-            row, kind=Notification.Kind.AGENDA_DIGEST, stage=str(row.sequence), now=now
+            row,
+            kind=Notification.Kind.AGENDA_DIGEST,
+            stage=_agenda_digest_stage(row, moved_from),
+            now=now,
         )
     meeting._refresh_from(row)
     return meeting
