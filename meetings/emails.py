@@ -63,6 +63,40 @@ def plain_markdown(text: str) -> str:
     return strip_tags(render_markdown(text)).strip()
 
 
+# RFC 2369: a List-Unsubscribe value is a list of <URL>s, which clients match
+# literally; RFC 2047 encoded words are only allowed in unstructured text, and
+# some clients then miss the one-click link. Email's modern policy folds at 78
+# columns, and a long unbreakable URL is "folded" by turning it into encoded
+# words. These headers are written as they are (ASCII, a line well below 998).
+_VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _VerbatimListHeaders(email_policy.EmailPolicy):
+    """The policy Django's serializer was given, but List-Unsubscribe stays one line."""
+
+    def _verbatim(self, name: str, value) -> str | None:
+        text = str(value)
+        if name.lower() in _VERBATIM_HEADERS and text.isascii() and not {"\r", "\n"} & set(text):
+            return f"{name}: {text}{self.linesep}"
+        return None
+
+    def fold(self, name: str, value) -> str:
+        return self._verbatim(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value) -> bytes:
+        line = self._verbatim(name, value)
+        return line.encode("ascii") if line else super().fold_binary(name, value)
+
+
+class BookendMessage(EmailMultiAlternatives):
+    """A message whose Django serialization (`message()`) keeps the List-Unsubscribe
+    header readable; `wire_bytes` writes ASCII headers as they are anyway."""
+
+    def message(self, *, policy=email_policy.default):
+        # `+` keeps every setting of the given policy (SMTP's CRLF, utf8...).
+        return super().message(policy=_VerbatimListHeaders() + policy)
+
+
 def make_message(
     template: str,
     context: dict,
@@ -72,7 +106,7 @@ def make_message(
     attachments: Sequence[tuple[str, bytes | str, str]] = (),
     reply_to: Sequence[str] = (),
     from_email: str | None = None,
-) -> EmailMultiAlternatives:
+) -> BookendMessage:
     """Render `emails/<template>-{subject.txt,body.txt,body.html}` into one message.
 
     The subject is collapsed to one line (a newline in a header is an injection).
@@ -82,7 +116,7 @@ def make_message(
     subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
     text = render_to_string(f"emails/{template}-body.txt", context)
     html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(
+    message = BookendMessage(
         subject=subject,
         body=text,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
