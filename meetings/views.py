@@ -872,10 +872,11 @@ def action_item_status(request: HttpRequest, item_pk: int) -> HttpResponse:
     if form.is_valid():
         if form.cleaned_data["status"] == ActionItem.Status.DONE:
             services.complete_action_item(item=item, now=timezone.now())
-            messages.success(request, f"Done: “{item.description[:60]}”.")
+            # The messages partial already labels a success "Done:".
+            messages.success(request, f"“{item.description[:60]}” marked done.")
         else:
             services.reopen_action_item(item=item)
-            messages.success(request, f"Reopened: “{item.description[:60]}”.")
+            messages.success(request, f"“{item.description[:60]}” reopened.")
     else:
         messages.error(request, "Choose done or open.")
     if request.htmx:

@@ -204,7 +204,7 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         screenshot(page, "action-items")
         page.evaluate("window.__stay = 1")
     page.get_by_role("button", name="Mark done “Write risk list”").click()
-    expect(page.get_by_text("Done: “Write risk list”.")).to_be_visible()
+    expect(page.get_by_text("“Write risk list” marked done.")).to_be_visible()
     if javascript:
         settled(page)
     if javascript:

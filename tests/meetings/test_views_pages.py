@@ -262,6 +262,18 @@ def test_owner_marks_done_and_reopens_in_place(client, member, recapped, htmx):
     assert item.status == "open" and item.completed_at is None
 
 
+def test_done_flash_says_done_once(client, member, recapped):
+    item = ActionItem.objects.filter(owner=member).first()
+    client.force_login(member)
+    response = client.post(url("action_item_status", item.pk), {"status": "done"}, follow=True)
+    body = response.content.decode()
+    assert f"“{item.description}” marked done." in body
+    assert "Done: Done:" not in body
+    assert body.count("Done:") == 1
+    response = client.post(url("action_item_status", item.pk), {"status": "open"}, follow=True)
+    assert f"“{item.description}” reopened." in response.content.decode()
+
+
 def test_done_filter_shows_completed(client, member, recapped):
     item = ActionItem.objects.filter(owner=member).first()
     item.complete(now=timezone.now())
