@@ -12,6 +12,8 @@ that changed (a `{% partialdef %}` of the same template) with its messages.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -310,6 +312,20 @@ def member_search(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _saved_message(meeting: Meeting, before: tuple, now: datetime) -> str:
+    """What the organizer learns after an edit: whether attendees were told.
+
+    `update_meeting` sends a new invitation version (higher sequence) to the
+    attendees of a meeting whose agenda was sent, for as long as it is upcoming.
+    """
+    moved = (meeting.starts_at, meeting.ends_at) != before[:2]
+    told = meeting.agenda_sent_at and meeting.sequence != before[2] and now < meeting.starts_at
+    if told:
+        what = "Meeting moved" if moved else "Meeting saved"
+        return f"{what}. Attendees were sent the updated invitation by email."
+    return "Meeting moved." if moved else "Meeting saved."
+
+
 def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
     if meeting is None:
         membership = current_membership(request)
@@ -348,6 +364,7 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
                     else:
                         messages.success(request, "Meeting created. Now build its agenda.")
                 else:
+                    before = (meeting.starts_at, meeting.ends_at, meeting.sequence)
                     services.update_meeting(
                         meeting=meeting,
                         by=request.user,
@@ -358,7 +375,7 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
                         attendees=data["attendees"],
                         now=now,
                     )
-                    messages.success(request, "Meeting saved.")
+                    messages.success(request, _saved_message(meeting, before, now))
                 return redirect("meetings:detail", meeting.pk)
             except ValidationError as error:
                 for message in error.messages:

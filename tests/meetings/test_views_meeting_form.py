@@ -230,3 +230,44 @@ def test_moving_a_meeting_moves_its_reminders(client, organizer, upcoming):
     assert upcoming.next_reminder_at == reminders.next_reminder_time(
         upcoming, timezone.now(), handled=False
     )
+
+
+def test_moving_a_meeting_with_a_sent_agenda_says_attendees_got_the_invitation(
+    client, organizer, upcoming
+):
+    from tests.factories import ready_agenda
+
+    ready_agenda(upcoming, by=organizer)
+    upcoming.send_agenda(by=organizer, now=timezone.now())
+    client.force_login(organizer)
+    day = timezone.localtime(upcoming.starts_at, BERLIN).date() + timedelta(days=1)
+    response = client.post(url("edit", upcoming.pk), form_data(day))
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "Meeting moved. Attendees were sent the updated invitation by email."
+    ]
+
+
+def test_moving_a_meeting_without_agenda_just_says_moved(client, organizer, upcoming):
+    client.force_login(organizer)
+    day = timezone.localtime(upcoming.starts_at, BERLIN).date() + timedelta(days=1)
+    response = client.post(url("edit", upcoming.pk), form_data(day))
+    assert messages_of(response) == ["Meeting moved."]
+
+
+def test_saving_without_changes_tells_nobody(client, organizer, upcoming):
+    from tests.factories import ready_agenda
+
+    # The form works in whole minutes.
+    upcoming.starts_at = upcoming.starts_at.replace(second=0, microsecond=0)
+    upcoming.ends_at = upcoming.ends_at.replace(second=0, microsecond=0)
+    upcoming.save(update_fields=["starts_at", "ends_at"])
+    ready_agenda(upcoming, by=organizer)
+    upcoming.send_agenda(by=organizer, now=timezone.now())
+    client.force_login(organizer)
+    local = timezone.localtime(upcoming.starts_at, BERLIN)
+    end = timezone.localtime(upcoming.ends_at, BERLIN)
+    data = form_data(local.date(), start=f"{local:%H:%M}", end=f"{end:%H:%M}")
+    data["title"], data["location"] = upcoming.title, upcoming.location
+    response = client.post(url("edit", upcoming.pk), data)
+    assert messages_of(response) == ["Meeting saved."]
