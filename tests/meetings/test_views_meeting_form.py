@@ -271,3 +271,26 @@ def test_saving_without_changes_tells_nobody(client, organizer, upcoming):
     data["title"], data["location"] = upcoming.title, upcoming.location
     response = client.post(url("edit", upcoming.pk), data)
     assert messages_of(response) == ["Meeting saved."]
+
+
+def test_refused_move_of_a_recapped_meeting_shows_the_reason_once(client, organizer, member, team):
+    from tests.factories import MeetingFactory
+
+    start = timezone.now() - timedelta(hours=3)
+    recapped = MeetingFactory(
+        team=team, organizer=organizer, attendees=[member], starts_at=start,
+        now=start - timedelta(days=2),
+    )  # fmt: skip
+    recapped.recap_summary, recapped.no_action_items = "Done.", True
+    recapped.save()
+    recapped.publish_recap(by=organizer, now=timezone.now())
+    client.force_login(organizer)
+    day = timezone.localtime(recapped.starts_at, BERLIN).date() + timedelta(days=3)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(url("edit", recapped.pk), form_data(day), headers=headers)
+        body = response.content.decode()
+        assert body.count("The recap is published, so the meeting cannot move") == 1
+        assert messages_of(response) == []
+    before = recapped.ends_at
+    recapped.refresh_from_db()
+    assert recapped.ends_at == before
