@@ -129,6 +129,22 @@ def test_list_filters_by_status_organizer_and_dates(client, organizer, member, t
     assert "Held B" in body and "Draft A" not in body
 
 
+def test_list_rows_become_cards_with_status_under_the_title_on_phones(client, organizer, upcoming):
+    # Checked by eye at 360 px (Playwright, Chromium): four columns do not fit, so
+    # under 40rem each row is a card and the status comes right after the title.
+    from pathlib import Path
+
+    from django.conf import settings
+
+    client.force_login(organizer)
+    body = client.get(url("list")).content.decode()
+    assert '<td class="meeting-status"><span class="status status-draft">' in body
+    css = (Path(settings.BASE_DIR) / "static/css/meetings.css").read_text()
+    phone = css[css.index("@media (max-width: 40rem)") :]
+    assert "table.meetings tr { display: flex; flex-direction: column;" in phone
+    assert "table.meetings .meeting-status { order: 1; }" in phone
+
+
 def test_list_paginates_and_keeps_filters(client, organizer, team):
     for i in range(25):
         MeetingFactory(team=team, organizer=organizer, title=f"M{i:02}", now=timezone.now(),
