@@ -357,3 +357,30 @@ def test_page_says_what_the_agenda_still_needs(as_organizer, upcoming, organizer
     assert (
         'id="agenda-missing"' not in as_organizer.get(url("detail", upcoming.pk)).content.decode()
     )
+
+
+def _add_item_form(html: str) -> str:
+    start = html.index("<form", html.index("add-item") - 200)
+    return html[start : html.index("</form>", start)]
+
+
+@pytest.mark.parametrize("with_htmx", [False, True])
+def test_add_item_form_refuses_a_second_submit_and_typing_while_saving(
+    as_organizer, upcoming, htmx, with_htmx
+):
+    # The answer replaces the form: text typed while an add is saving would be
+    # lost. htmx drops a second submit and disables the fields until it answers.
+    if with_htmx:
+        html = as_organizer.post(
+            url("agenda_item_add", upcoming.pk), {"new-title": "First"}, headers=htmx
+        ).content.decode()
+    else:
+        html = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    form = _add_item_form(html)
+    assert 'class="stack add-item"' in form
+    assert 'hx-sync="this:drop"' in form
+    assert 'hx-disabled-elt="find fieldset"' in form
+    fieldset = form[form.index("<fieldset") : form.index("</fieldset>")]
+    for name in ('name="new-title"', 'name="new-notes"', 'id="add-item"'):
+        assert name in fieldset
+    assert "Saving…" in fieldset
