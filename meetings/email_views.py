@@ -91,12 +91,19 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         or (list_name == "meeting" and attendee is None)
     ):
         return _link_problem(request, "invalid")
+    meeting = attendee.meeting if attendee else None
     context = {
         "user": user,
         "list_name": list_name,
-        "meeting": attendee.meeting if attendee else None,
+        "meeting": meeting,
         "profile_path": reverse("accounts:profile"),
     }
+    if meeting is not None and meeting.starts_at <= timezone.now():
+        # An old agenda email's link: once the meeting has started there are no
+        # more agenda emails to stop, and declining it after the fact would
+        # rewrite who was expected there. Say so; change nothing (GET or POST).
+        context["over"] = meeting.ends_at <= timezone.now()
+        return render(request, "meetings/email_pages/meeting_started.html", context)
     if request.method != "POST":
         return render(request, "meetings/email_pages/unsubscribe.html", context)
     if list_name == "daily":

@@ -244,6 +244,13 @@ def test_meeting_unsubscribe_declines_and_stops_agenda_digests(
 ):
     from django.utils import timezone
 
+    from meetings.models import Meeting
+
+    # The link works while the meeting is ahead (pages use the real clock).
+    start = timezone.now() + timedelta(days=2)
+    Meeting.objects.filter(pk=sent_agenda.pk).update(
+        starts_at=start, ends_at=start + timedelta(hours=1)
+    )
     url, _ = emails.unsubscribe_headers(member, list_name="meeting", now=timezone.now(),
                                         meeting=sent_agenda)  # fmt: skip
     Client().post(url.replace("http://localhost:8000", ""))
