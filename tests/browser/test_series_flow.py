@@ -93,3 +93,31 @@ def test_weekly_series_carries_an_open_action_item_into_the_next_meeting(
     assert carried.owner == crew["asha"]
     assert seen.errors == []
     context.close()
+
+
+def test_new_meeting_form_repeats_creates_a_series(browser, live, crew):
+    context = open_context(browser, live, javascript=False)
+    page = context.new_page()
+    login(page, "olga@example.com")
+    page.get_by_role("link", name="New meeting").first.click()
+    day = timezone.localdate() + timedelta(days=2)
+    page.get_by_label("Title").fill("Design review")
+    page.get_by_label("Date").fill(day.isoformat())
+    page.get_by_label("Starts").fill("14:00")
+    page.get_by_label("Ends").fill("15:00")
+    page.get_by_text("Repeats…").click()
+    page.get_by_label("Every how many weeks or months").fill("2")
+    page.get_by_label("After a count").check()
+    page.get_by_label("Number of meetings").fill("3")
+    page.get_by_role("button", name="Create recurring meeting").click()
+    expect(page.get_by_text("“Design review” is set up; 3 meetings are scheduled")).to_be_visible()
+    series = Series.objects.get()
+    code = f"{day:%a}".upper()[:2]
+    assert series.rrule == f"FREQ=WEEKLY;INTERVAL=2;BYDAY={code};WKST=MO;COUNT=3"
+    assert series.duration == timedelta(hours=1)
+    assert [m.local_date for m in series.meetings.all()] == [
+        day,
+        day + timedelta(days=14),
+        day + timedelta(days=28),
+    ]
+    context.close()
