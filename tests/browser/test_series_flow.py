@@ -109,6 +109,7 @@ def test_new_meeting_form_repeats_creates_a_series(browser, live, crew):
     page.get_by_label("Every how many weeks or months").fill("2")
     page.get_by_label("After a count").check()
     page.get_by_label("Number of meetings").fill("3")
+    screenshot(page, "meeting-form-repeats")
     page.get_by_role("button", name="Create recurring meeting").click()
     expect(page.get_by_text("“Design review” is set up; 3 meetings are scheduled")).to_be_visible()
     series = Series.objects.get()
