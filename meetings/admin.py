@@ -441,10 +441,10 @@ def overdue_text(meeting: Meeting, now: datetime) -> str:
 
 
 def _remind(request: HttpRequest, meetings: list[Meeting]) -> None:
-    """Queue the current recap reminder stage now, through the outbox.
+    """Queue a manual reminder now, through the outbox.
 
-    `remind_now` inserts with conflicts ignored, so a second click (or a click
-    after the sweep already queued that stage) adds nothing: it cannot double-send.
+    `remind_now` queues its own stage, one per meeting and UTC day, with
+    conflicts ignored: a second click the same day adds nothing.
     """
     from .reminders import remind_now
 
@@ -455,8 +455,8 @@ def _remind(request: HttpRequest, meetings: list[Meeting]) -> None:
     else:
         messages.warning(
             request,
-            "Nothing new was queued: the reminder for the current stage was already "
-            "queued or sent.",
+            "Nothing new was queued: a manual reminder already went out today (UTC) "
+            "for these meetings, or they need none.",
         )
 
 

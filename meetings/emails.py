@@ -530,6 +530,12 @@ def reminder(notification: Notification, *, now: datetime) -> EmailMultiAlternat
         return None
     recipient = notification.recipient
     stage = notification.stage.split("@", 1)[0]
+    if stage.startswith("manual:"):
+        # "Remind now": worded like the stage the meeting is at when it goes out.
+        from .reminders import current_stage
+
+        current = current_stage(meeting, now, [kind])
+        stage = current.name.split("@", 1)[0] if current else stage
     context = {
         **_base_context(recipient, now),
         "meeting": meeting,

@@ -688,27 +688,43 @@ def sweep(
     return result
 
 
-def remind_now(*, meeting: Meeting, now: datetime) -> int:
-    """Queue the reminder for the meeting's current stage at once, skipping the wait.
+MANUAL_STAGE_PREFIX = "manual:"
 
-    For the admin's "remind now" action. Goes through the outbox with conflicts
-    ignored, so it never sends the same stage twice. When no stage is due yet,
-    the next one is sent early (and the sweep will not send it again).
+
+def manual_stage(now: datetime) -> str:
+    """The stage of a "remind now": one per UTC day (per meeting, kind and recipient)."""
+    return f"{MANUAL_STAGE_PREFIX}{now.astimezone(UTC).date().isoformat()}"
+
+
+def current_stage(meeting: Meeting, now: datetime, kinds: Iterable[str]) -> Stage | None:
+    """The stage a reminder about `meeting` speaks for at `now`: the latest one due
+    among `kinds`, else the next one. Needs `meeting.team`."""
+    wanted = set(kinds)
+    stages = [s for s in stages_for(meeting, now) if s.kind in wanted]
+    if not stages:
+        return None
+    due = [s for s in stages if s.due_at <= now]
+    return max(due, key=lambda s: s.due_at) if due else min(stages, key=lambda s: s.due_at)
+
+
+def remind_now(*, meeting: Meeting, now: datetime) -> int:
+    """Queue a reminder to the organizer at once, for the admin's "remind now".
+
+    A manual reminder is its own stage (`manual:YYYY-MM-DD`, UTC), apart from the
+    sweep's stages: it goes out even when the current stage's reminder already
+    did (an overdue recap whose last daily reminder was sent this morning), and
+    the sweep's own reminders are not affected. Through the outbox with conflicts
+    ignored, so it can never be sent twice in a day, however often it is clicked.
+    Its kind (and wording) follow the meeting's current stage: agenda or recap.
     Returns how many rows were newly queued.
     """
     meeting = Meeting.objects.select_related("team", "organizer").get(pk=meeting.pk)
-    stages = [
-        s
-        for s in stages_for(meeting, now)
-        if s.kind in (Kind.AGENDA_REMINDER, Kind.RECAP_REMINDER)
-    ]
-    if not stages:
+    stage = current_stage(meeting, now, (Kind.AGENDA_REMINDER, Kind.RECAP_REMINDER))
+    if stage is None:
         return 0
-    due = [s for s in stages if s.due_at <= now]
-    stage = max(due, key=lambda s: s.due_at) if due else min(stages, key=lambda s: s.due_at)
     with transaction.atomic():
         new_ids = insert_notifications(
-            [Row(stage.kind, stage.name, meeting.organizer_id, meeting.pk, now)], now=now
+            [Row(stage.kind, manual_stage(now), meeting.organizer_id, meeting.pk, now)], now=now
         )
         enqueue(new_ids, now=now)
     return len(new_ids)

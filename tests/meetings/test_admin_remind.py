@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.test import Client
@@ -48,12 +48,13 @@ def test_remind_now_queues_the_current_stage_for_the_organizer(staff_client, tea
     assert len(rows) == 1
     kind, stage, recipient = rows[0]
     assert (kind, recipient) == (Notification.Kind.RECAP_REMINDER, organizer.pk)
-    assert stage.startswith("grace@")  # 30 h after the end: the grace stage is the latest due
+    # 30 h after the end: the recap reminder, as a manual stage of today (UTC).
+    assert stage == f"manual:{timezone.now().astimezone(UTC).date().isoformat()}"
     assert "Queued 1 reminder(s) for 1 meeting(s)." in response.content.decode()
     assert response.redirect_chain[-1][0] == URL
 
 
-def test_second_click_cannot_send_the_same_stage_twice(staff_client, team, organizer):
+def test_second_click_the_same_day_cannot_send_twice(staff_client, team, organizer):
     meeting = owing(team, organizer)
     staff_client.post(URL, {"remind": meeting.pk})
     response = staff_client.post(URL, {"remind": meeting.pk}, follow=True)

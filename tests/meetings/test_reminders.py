@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -174,14 +174,47 @@ def test_sweep_never_leaves_a_meeting_due(meeting):
         assert meeting.next_reminder_at is None or meeting.next_reminder_at > at
 
 
-def test_remind_now_queues_current_stage_once(meeting, organizer):
+def test_remind_now_queues_a_manual_stage_once_per_utc_day(meeting, organizer):
     at = meeting.ends_at + timedelta(hours=30)  # past the grace period
     assert reminders.remind_now(meeting=meeting, now=at) == 1
-    assert reminders.remind_now(meeting=meeting, now=at) == 0
-    assert rows() == [(Kind.RECAP_REMINDER, "grace", organizer.pk)]
-    # The sweep then does not send that stage again.
+    assert reminders.remind_now(meeting=meeting, now=at + timedelta(minutes=5)) == 0
+    day = at.astimezone(UTC).date().isoformat()
+    assert rows() == [(Kind.RECAP_REMINDER, f"manual:{day}", organizer.pk)]
+    # The next UTC day, another click is another reminder.
+    next_day = datetime.combine(at.astimezone(UTC).date() + timedelta(days=1), time(9), UTC)
+    assert reminders.remind_now(meeting=meeting, now=next_day) == 1
+
+
+def test_remind_now_works_when_the_current_stage_already_went_out(meeting, organizer):
+    # The overdue meeting's reminder for its current stage was sent by the sweep:
+    # "remind now" still reminds (it used to do nothing).
+    at = meeting.ends_at + timedelta(hours=30)
     reminders.sweep(now=at)
-    assert Notification.objects.count() == 1
+    assert rows() == [(Kind.RECAP_REMINDER, "grace", organizer.pk)]
+    Notification.objects.update(state=Notification.State.SENT, sent_at=at)
+    assert reminders.remind_now(meeting=meeting, now=at + timedelta(hours=1)) == 1
+    manual = Notification.objects.get(stage__startswith="manual:")
+    assert (manual.kind, manual.recipient_id) == (Kind.RECAP_REMINDER, organizer.pk)
+    # The sweep's stages are unaffected: a manual reminder is a stage of its own.
+    reminders.sweep(now=at + timedelta(hours=1))
+    assert Notification.objects.count() == 2
+
+
+def test_manual_reminder_is_worded_like_the_current_stage(meeting, organizer):
+    from django.core import mail
+
+    at = meeting.ends_at + timedelta(hours=30)
+    reminders.remind_now(meeting=meeting, now=at)
+    reminders.deliver(Notification.objects.get().pk, now=at)
+    assert mail.outbox[0].subject.startswith("Recap overdue")
+    mail.outbox.clear()
+    before = meeting.starts_at - timedelta(hours=30)  # agenda due within a day
+    Notification.objects.all().delete()
+    reminders.remind_now(meeting=meeting, now=before)
+    row = Notification.objects.get()
+    assert row.kind == Kind.AGENDA_REMINDER
+    reminders.deliver(row.pk, now=before)
+    assert mail.outbox[0].subject.startswith("Agenda due")
 
 
 def test_remind_now_skips_working_hours(meeting, organizer):
