@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from meetings.calendar_views import feed_url, webcal_url
+
 from . import services
 from .forms import (
     EmailLoginForm,
@@ -172,7 +174,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Your profile was not saved; see the marked fields.")
     else:
         form = ProfileForm(instance=user)
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "feed_url": feed_url(request.user), "webcal_url": webcal_url(request.user)},
+    )
 
 
 @login_required

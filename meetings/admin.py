@@ -40,12 +40,16 @@ from .compliance_views import period_from, report_context
 from .models import (
     ActionItem,
     AgendaItem,
+    AgendaTemplate,
     Attendee,
+    CarriedAction,
     Decision,
     Meeting,
     Notification,
     RuleBroken,
     Series,
+    SeriesAttendee,
+    TemplateItem,
 )
 
 # -- forms: the cross-row rules the services check, checked here too ------------
@@ -288,6 +292,12 @@ class MeetingAdmin(admin.ModelAdmin):
         _remind(request, list(queryset))
 
 
+class SeriesAttendeeInline(admin.TabularInline):
+    model = SeriesAttendee
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
     list_display = ["title", "team", "organizer", "rrule", "time_zone", "ended_at"]
@@ -296,6 +306,37 @@ class SeriesAdmin(admin.ModelAdmin):
     search_fields = ["title", "team__name", "organizer__email"]
     autocomplete_fields = ["team", "organizer"]
     readonly_fields = ["generated_until", "created_at"]
+    inlines = [SeriesAttendeeInline]
+
+
+class TemplateItemInline(admin.TabularInline):
+    model = TemplateItem
+    extra = 0
+
+
+@admin.register(AgendaTemplate)
+class AgendaTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "series"]
+    list_filter = ["team"]
+    list_select_related = ["team", "series"]
+    search_fields = ["name", "team__name", "series__title"]
+    autocomplete_fields = ["team", "series"]
+    inlines = [TemplateItemInline]
+
+
+@admin.register(CarriedAction)
+class CarriedActionAdmin(admin.ModelAdmin):
+    """Read-only: carry-over rows are written by the series service only."""
+
+    list_display = ["meeting", "action_item", "agenda_item"]
+    list_select_related = ["meeting", "action_item", "agenda_item"]
+    search_fields = ["meeting__title", "action_item__description"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(AgendaItem)

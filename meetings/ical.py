@@ -68,8 +68,9 @@ def meeting_event(meeting: Meeting, *, now: datetime | None = None) -> Event:
     if meeting.location:
         event.add("location", meeting.location)
     event.add("status", "CANCELLED" if meeting.canceled_at else "CONFIRMED")
-    if meeting.series_id and meeting.occurrence_start:
-        event.add("recurrence-id", meeting.occurrence_start.astimezone(zone))
+    # Each meeting, also one of a series, is its own event with its own UID: no
+    # RECURRENCE-ID, which without a master RRULE event of the same UID would be an
+    # orphan instance that some clients drop. UID + SEQUENCE keep edits correct.
     organizer = meeting.organizer
     event.add("organizer", _address(organizer.email, organizer.name))
     for attendee in meeting.attendees.all():

@@ -297,7 +297,7 @@ def edit_occurrence(
     now: datetime,
 ) -> Meeting:
     """Change this meeting only. `occurrence_start` is kept, so it stays the same
-    instance (RECURRENCE-ID) and a later generation does not recreate it."""
+    instance and a later generation does not recreate it."""
     row = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not row.can_be_changed_by(by):
         raise PermissionError("Only the organizer and team admins change this meeting.")
