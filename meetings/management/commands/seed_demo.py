@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from meetings import series as series_service
 from meetings import services
 from meetings.models import Meeting
 
@@ -132,3 +133,19 @@ class Command(BaseCommand):
 
         # Held without agenda: an ad-hoc call recorded after the fact.
         meeting("Ad-hoc call with Lena", at(-2, 13), 20, [lena])
+
+        # A weekly series: meetings are generated ahead and carry open items over.
+        monday = (now + timedelta(days=7 - now.astimezone(demo.zone).weekday())).astimezone(
+            demo.zone
+        )
+        series_service.create_series(
+            team=team,
+            organizer=demo,
+            title="Team weekly",
+            first_start=datetime.combine(monday.date(), time(10)),
+            duration=timedelta(minutes=30),
+            time_zone=demo.time_zone,
+            rrule="FREQ=WEEKLY;BYDAY=MO",
+            attendees=mates,
+            now=now,
+        )
