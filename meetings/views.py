@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Membership, User
 from accounts.teams import current_membership, memberships_of
 
-from . import services
+from . import series, services
 from .forms import (
     ActionItemFilterForm,
     ActionItemForm,
@@ -433,6 +433,17 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
+    if (
+        meeting.series_id
+        and not meeting.agenda_sent_at
+        and not meeting.canceled_at
+        and timezone.now() < meeting.starts_at
+        and _can_edit(request, meeting)
+    ):
+        # The organizer opening a series meeting's agenda is "starting" it: bring in
+        # open action items and deferred items now (idempotent; the beat task does
+        # the same for series whose recap was published lately).
+        series.carry_over(meeting, now=timezone.now())
     return _render_meeting(request, meeting, "meeting")
 
 
