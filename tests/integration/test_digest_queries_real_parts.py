@@ -48,7 +48,7 @@ class WorkerQueries:
 @pytest.fixture
 def worker_queries(monkeypatch):
     # Every digest of one meeting in one task, so the per-task overhead is paid once.
-    monkeypatch.setattr(reminders, "DELIVERY_CHUNK", 100)
+    monkeypatch.setattr(reminders.outbox, "DELIVERY_CHUNK", 100)
     counter = WorkerQueries()
     task_prerun.connect(counter.before, weak=False)
     task_postrun.connect(counter.after, weak=False)

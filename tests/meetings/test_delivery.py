@@ -290,7 +290,7 @@ def test_unreachable_server_retries_the_whole_chunk_without_waiting_per_row(
 
 def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypatch):
     ids = _reminders_for_many(team, meeting, now, 3)
-    monkeypatch.setattr(reminders, "CHUNK_TIME_BUDGET_SECONDS", -1)  # out of time at once
+    monkeypatch.setattr(reminders.delivery, "CHUNK_TIME_BUDGET_SECONDS", -1)  # out of time at once
     outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
     assert [o.status for o in outcomes.values()] == ["deferred"] * 3
     assert Notification.objects.filter(state=State.PENDING).count() == 3

@@ -66,7 +66,7 @@ def test_sqlite_params_adapt_datetimes_like_the_orm(sqlite):
 
 def test_row_due_exactly_now_is_ready_on_sqlite(sqlite):
     rows = [reminders.Row(Notification.Kind.AGENDA_DIGEST, "v1", 7, 3, NOW)]
-    with mock.patch.object(reminders, "connection", sqlite):
+    with mock.patch.object(reminders.outbox, "connection", sqlite):
         inserted = reminders._insert(rows, now=NOW)
     assert [send_after for _pk, send_after in inserted] == [NOW]
     ids = [pk for pk, _send_after in inserted]
@@ -75,7 +75,7 @@ def test_row_due_exactly_now_is_ready_on_sqlite(sqlite):
 
 def test_row_due_later_is_not_ready_on_sqlite(sqlite):
     later = datetime(2026, 11, 26, 12, 0, 1, tzinfo=UTC)
-    with mock.patch.object(reminders, "connection", sqlite):
+    with mock.patch.object(reminders.outbox, "connection", sqlite):
         inserted = reminders._insert(
             [reminders.Row(Notification.Kind.AGENDA_DIGEST, "v1", 7, 3, later)], now=NOW
         )
@@ -84,6 +84,6 @@ def test_row_due_later_is_not_ready_on_sqlite(sqlite):
 
 def test_conflicting_row_is_ignored_on_sqlite(sqlite):
     row = reminders.Row(Notification.Kind.AGENDA_DIGEST, "v1", 7, 3, NOW)
-    with mock.patch.object(reminders, "connection", sqlite):
+    with mock.patch.object(reminders.outbox, "connection", sqlite):
         assert len(reminders._insert([row], now=NOW)) == 1
         assert reminders._insert([row], now=NOW) == []

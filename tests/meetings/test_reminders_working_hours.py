@@ -141,7 +141,7 @@ def test_window_opening_exactly_when_the_lease_would_end_still_waits(team):
     MeetingFactory(team=team, organizer=user, starts_at=start, now=start - timedelta(days=3))
     at = datetime(2026, 2, 4, 8, 50, tzinfo=UTC)  # "1 h after end"; 09:00 = at + 10 min lease
     assert at + reminders.outbox_lease() == datetime(2026, 2, 4, 9, 0, tzinfo=UTC)
-    with mock.patch("meetings.reminders._queue_delivery") as queue:
+    with mock.patch("meetings.reminders.sweeps._queue_delivery") as queue:
         reminders.sweep(now=at)
     assert queue.call_args.args[0] == []  # nothing handed to a worker before 09:00
     assert queued(Kind.RECAP_REMINDER).send_after == datetime(2026, 2, 4, 9, 0, tzinfo=UTC)

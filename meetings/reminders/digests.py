@@ -1,0 +1,77 @@
+"""Digest rows in the outbox: one per attendee on agenda and recap, and the daily digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from accounts.models import User
+
+from ..models import Attendee, Meeting, Notification
+from .outbox import Row, enqueue, insert_notifications
+from .stages import Kind
+
+
+def queue_meeting_digest(meeting: Meeting, *, kind: str, stage: str, now: datetime) -> list[int]:
+    """Queue one digest per attendee (agenda on send and amend, recap on publish).
+
+    Called inside the transition's transaction: a rollback queues nothing, and
+    delivery starts after commit. Digests are not held for working hours: an
+    agenda or recap is news about a shared meeting, the recipient reads it when
+    they come online.
+    """
+    recipient_ids = list(
+        Attendee.objects.filter(meeting=meeting, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    rows = [Row(kind, stage, uid, meeting.pk, now) for uid in recipient_ids]
+    new_ids = insert_notifications(rows, now=now)
+    enqueue(new_ids, now=now)
+    return new_ids
+
+
+def digest_is_due(user: User, now: datetime) -> bool:
+    """At the user's local digest hour (or within two hours after, to catch up after
+    an outage), on one of their working days."""
+    local = now.astimezone(user.zone)
+    return user.works_on(local.date()) and user.digest_hour <= local.hour < user.digest_hour + 2
+
+
+def queue_daily_digests(*, now: datetime, batch_size: int = 500) -> int:
+    """Queue today's daily digest for every user whose local digest hour has come.
+
+    Stage is the user's local date, so the unique constraint allows one a day
+    however often this runs. Users with nothing to report get no row at all.
+    """
+    from ..emails import daily_digest_content, digest_is_empty
+
+    queued = 0
+    users = User.objects.filter(daily_digest=True, is_active=True).order_by("pk")
+    batch: list[Row] = []
+    for user in users.iterator(chunk_size=batch_size):
+        if not digest_is_due(user, now):
+            continue
+        stage = now.astimezone(user.zone).date().isoformat()
+        if Notification.objects.filter(
+            kind=Kind.DAILY_DIGEST, stage=stage, recipient=user
+        ).exists():
+            continue
+        if digest_is_empty(daily_digest_content(user, now=now)):
+            continue
+        batch.append(Row(Kind.DAILY_DIGEST, stage, user.pk, None, now))
+        if len(batch) >= batch_size:
+            queued += _queue_rows(batch, now)
+            batch = []
+    queued += _queue_rows(batch, now)
+    return queued
+
+
+def _queue_rows(rows: list[Row], now: datetime) -> int:
+    if not rows:
+        return 0
+    with transaction.atomic():
+        new_ids = insert_notifications(rows, now=now)
+        enqueue(new_ids, now=now)
+    return len(new_ids)

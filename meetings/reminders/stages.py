@@ -1,0 +1,171 @@
+"""DESIGN.md's reminder table: every stage of a meeting with its due time, the
+meeting's next look-at time, and when a recipient's working hours let one go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from accounts.models import User
+
+from ..models import Meeting, Notification
+
+Kind = Notification.Kind
+
+# DESIGN.md: "due tomorrow" comes a day before the agenda deadline, "last call" 2 h
+# before the start; recap reminders 1 h after the end, at the end of the grace
+# period and then daily.
+DUE_TOMORROW_BEFORE_DEADLINE = timedelta(hours=24)
+LAST_CALL_BEFORE_START = timedelta(hours=2)
+FIRST_RECAP_REMINDER_AFTER_END = timedelta(hours=1)
+RECAP_DAILY_EVERY = timedelta(days=1)
+# After a month of daily reminders (and the escalation to the team's admins) more
+# mail is noise; the unrecapped dashboard still shows the meeting.
+RECAP_DAILY_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str
+    name: str  # stored in Notification.stage, with the anchor time appended
+    due_at: datetime
+    # Waiting for the recipient's working hours is pointless past this moment
+    # (the thing the reminder warns about has happened): then it goes at once.
+    useless_after: datetime | None
+
+
+def _anchor(moment: datetime) -> str:
+    # The stage key carries the time it is about, so a meeting moved to another
+    # time gets fresh reminders, while one time never gets a stage twice.
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
+    """Every reminder stage that still applies to `meeting` in its current state.
+
+    Includes past stages (the sweep sends only the latest due one per kind) and
+    future ones (the earliest sets `next_reminder_at`). Needs `meeting.team`.
+    """
+    if meeting.canceled_at or meeting.recap_published_at:
+        return []
+    team = meeting.team
+    start, end = meeting.starts_at, meeting.ends_at
+    stages: list[Stage] = []
+    if not meeting.agenda_sent_at and now < start:
+        deadline = start - team.agenda_lead_time
+        key = _anchor(start)
+        stages += [
+            Stage(
+                Kind.AGENDA_REMINDER,
+                f"due_tomorrow@{key}",
+                deadline - DUE_TOMORROW_BEFORE_DEADLINE,
+                deadline,
+            ),
+            Stage(Kind.AGENDA_REMINDER, f"due_now@{key}", deadline, start),
+            Stage(Kind.AGENDA_REMINDER, f"last_call@{key}", start - LAST_CALL_BEFORE_START, start),
+        ]
+    # A meeting recorded after the fact was never announced: nobody to warn at start.
+    if (
+        team.notify_no_agenda
+        and not meeting.agenda_sent_at
+        and now < end
+        and meeting.created_at < start
+    ):
+        stages.append(Stage(Kind.NO_AGENDA_NOTICE, f"at_start@{_anchor(start)}", start, end))
+    key = _anchor(end)
+    stages.append(
+        Stage(Kind.RECAP_REMINDER, f"after_end@{key}", end + FIRST_RECAP_REMINDER_AFTER_END, None)
+    )
+    grace_end = end + team.recap_grace
+    stages.append(Stage(Kind.RECAP_REMINDER, f"grace@{key}", grace_end, None))
+    # Daily reminders after the grace period: only the latest one due and the next
+    # one matter (the sweep sends the latest; the next sets next_reminder_at).
+    days_due = (now - grace_end) // RECAP_DAILY_EVERY if now > grace_end else 0
+    first = max(1, min(days_due, RECAP_DAILY_LIMIT))
+    for day in range(first, min(days_due + 1, RECAP_DAILY_LIMIT) + 1):
+        due = grace_end + day * RECAP_DAILY_EVERY
+        stages.append(Stage(Kind.RECAP_REMINDER, f"daily{day}@{key}", due, None))
+    stages.append(
+        Stage(Kind.RECAP_ESCALATION, f"escalation@{key}", end + team.escalate_after, None)
+    )
+    return stages
+
+
+def latest_due(stages: Iterable[Stage], now: datetime) -> list[Stage]:
+    """Per kind, the latest stage already due: when several are, only that one is sent."""
+    latest: dict[str, Stage] = {}
+    for stage in stages:
+        if stage.due_at <= now and (
+            stage.kind not in latest or stage.due_at >= latest[stage.kind].due_at
+        ):
+            latest[stage.kind] = stage
+    return list(latest.values())
+
+
+def next_reminder_time(meeting: Meeting, now: datetime, *, handled: bool) -> datetime | None:
+    """When the sweep must look at `meeting` again.
+
+    `handled`: the sweep has just queued every stage due at `now`, so only later
+    ones count. Otherwise (the meeting was created or changed) a stage already due
+    means "now": the sweep queues it, and the unique constraint makes that safe
+    even if it had been queued before.
+    """
+    stages = stages_for(meeting, now)
+    if not handled and any(stage.due_at <= now for stage in stages):
+        return now
+    future = [stage.due_at for stage in stages if stage.due_at > now]
+    return min(future) if future else None
+
+
+def reschedule(meeting: Meeting, *, now: datetime) -> None:
+    """Recompute `meeting.next_reminder_at` after its times or state changed.
+
+    Called by the transitions in services.py, the meeting edit view and series
+    generation. A plain update of one column: it never touches other fields a
+    concurrent request may be saving.
+    """
+    if meeting.pk is None:
+        return
+    value = next_reminder_time(meeting, now, handled=False)
+    Meeting.objects.filter(pk=meeting.pk).update(next_reminder_at=value)
+    meeting.next_reminder_at = value
+
+
+# -- recipients and working hours ---------------------------------------------------
+
+
+def send_time(recipient: User, stage: Stage, now: datetime) -> datetime:
+    """The recipient's next working moment, unless waiting would make it useless."""
+    moment = recipient.next_working_moment(now)
+    if stage.useless_after is not None and moment >= stage.useless_after:
+        return now
+    return moment
+
+
+def _recipients(
+    meeting: Meeting,
+    kind: str,
+    attendees: dict[int, list[User]],
+    admins: dict[int, list[User]],
+) -> list[User]:
+    if kind == Kind.NO_AGENDA_NOTICE:
+        return [u for u in attendees.get(meeting.pk, []) if u.pk != meeting.organizer_id]
+    if kind == Kind.RECAP_ESCALATION:
+        people = {meeting.organizer_id: meeting.organizer}
+        for user in admins.get(meeting.team_id, []):
+            people.setdefault(user.pk, user)
+        return list(people.values())
+    return [meeting.organizer]
+
+
+def current_stage(meeting: Meeting, now: datetime, kinds: Iterable[str]) -> Stage | None:
+    """The stage a reminder about `meeting` speaks for at `now`: the latest one due
+    among `kinds`, else the next one. Needs `meeting.team`."""
+    wanted = set(kinds)
+    stages = [s for s in stages_for(meeting, now) if s.kind in wanted]
+    if not stages:
+        return None
+    due = [s for s in stages if s.due_at <= now]
+    return max(due, key=lambda s: s.due_at) if due else min(stages, key=lambda s: s.due_at)

@@ -1,0 +1,160 @@
+"""Private helpers of the meeting views: access, permissions, rendering the meeting page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Membership, User
+from accounts.teams import memberships_of
+
+from ..forms import (
+    ActionItemForm,
+    AgendaItemForm,
+    DecisionForm,
+    OutcomeForm,
+    RecapForm,
+    TalkingPointForm,
+)
+from ..models import Attendee, Meeting
+
+
+def _meeting_or_404(request: HttpRequest, pk: int) -> Meeting:
+    return get_object_or_404(
+        Meeting.objects.for_user(request.user).select_related("team", "organizer"), pk=pk
+    )
+
+
+def _membership(request: HttpRequest, team_id: int) -> Membership | None:
+    return next((m for m in memberships_of(request) if m.team_id == team_id), None)
+
+
+def _can_edit(request: HttpRequest, meeting: Meeting) -> bool:
+    return meeting.can_be_changed_by(request.user, _membership(request, meeting.team_id))
+
+
+def _require_edit(request: HttpRequest, meeting: Meeting) -> None:
+    if not _can_edit(request, meeting):
+        raise PermissionDenied("Only the organizer and team admins change this meeting.")
+
+
+def _team_members(team_id: int) -> list[User]:
+    return list(
+        User.objects.filter(memberships__team_id=team_id).order_by("display_name", "email")
+    )
+
+
+def _recap_editable(meeting: Meeting) -> bool:
+    return (
+        not meeting.canceled_at
+        and not meeting.recap_published_at
+        and meeting.has_started(timezone.now())
+    )
+
+
+def _flash_problems(request: HttpRequest, error: ValidationError) -> None:
+    # One message per broken rule: RuleBroken carries a list.
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _local_times(meeting: Meeting, attendees: list[Attendee]) -> list[str]:
+    """ "Tue 17:00 for Asha, Kolkata" for every attendee whose zone differs from mine."""
+    mine = timezone.get_current_timezone()
+    here = timezone.localtime(meeting.starts_at, mine)
+    lines = []
+    for attendee in attendees:
+        user = attendee.user
+        there = timezone.localtime(meeting.starts_at, user.zone)
+        if there.utcoffset() == here.utcoffset() and there.date() == here.date():
+            continue
+        lines.append(f"{date_format(there, 'D H:i')} for {user.name}, {user.city}")
+    return lines
+
+
+def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
+    """Everything the meeting page and its partials need, in a constant number of queries."""
+    now = timezone.now()
+    user = request.user
+    attendees = list(meeting.attendees.select_related("user").order_by("user__display_name"))
+    items = list(meeting.agenda_items.select_related("owner", "added_by"))
+    decisions = list(meeting.decisions.all())
+    action_items = list(meeting.action_items.select_related("owner"))
+    members = _team_members(meeting.team_id)
+    me = next((a for a in attendees if a.user_id == user.pk), None)
+    can_edit = _can_edit(request, meeting)
+    status = meeting.status_at(now)
+    agenda_open = not meeting.canceled_at and now < meeting.starts_at
+    recap_open = (
+        not meeting.canceled_at and not meeting.recap_published_at and now >= meeting.starts_at
+    )
+    total = sum(item.timebox_minutes or 0 for item in items)
+    # What still stops the agenda from going out, worded like the send rule's messages.
+    missing = []
+    if not meeting.desired_outcome.strip():
+        missing.append("a desired outcome")
+    if not items:
+        missing.append("at least one item")
+    context = {
+        "meeting": meeting,
+        "status": status,
+        "now": now,
+        "attendees": attendees,
+        "local_times": _local_times(meeting, attendees),
+        "items": items,
+        "decisions": decisions,
+        "action_items": action_items,
+        "me": me,
+        "can_edit": can_edit,
+        "is_attendee": me is not None,
+        "agenda_open": agenda_open,
+        "can_propose": agenda_open and (can_edit or me is not None),
+        "recap_open": recap_open,
+        "recap_editable": can_edit and recap_open,
+        "total_minutes": total,
+        "over_time": total > meeting.duration_minutes,
+        "over_by": total - meeting.duration_minutes,
+        "agenda_missing": missing,
+        "editing_item": None,
+        "editing_decision": None,
+        "editing_action": None,
+        "outcome_form": OutcomeForm(initial={"desired_outcome": meeting.desired_outcome}),
+        "item_form": AgendaItemForm(members=members, prefix="new")
+        if can_edit
+        else TalkingPointForm(prefix="new"),
+        "recap_form": RecapForm(items=items, initial=RecapForm.initial_for(meeting, items)),
+        "decision_form": DecisionForm(prefix="decision"),
+        "action_form": ActionItemForm(
+            members=members,
+            meeting=meeting,
+            prefix="action",
+            initial={"due_date": meeting.local_date},
+        ),
+        "members": members,
+        "zone_name": timezone.get_current_timezone_name(),
+    }
+    context.update(extra)
+    return context
+
+
+def _render_meeting(request: HttpRequest, meeting: Meeting, part: str, **extra) -> HttpResponse:
+    """The whole page without htmx; only `part` (a partialdef) with it."""
+    context = _detail_context(request, meeting, **extra)
+    if request.htmx:
+        # `fragment` tells the partial to carry the flash messages out of band.
+        context["fragment"] = part
+        return render(request, f"meetings/detail.html#{part}", context)
+    return render(request, "meetings/detail.html", context)
+
+
+def _done(request: HttpRequest, meeting: Meeting, part: str, anchor: str = "") -> HttpResponse:
+    """After a successful change: the fresh fragment (htmx) or a redirect (plain POST)."""
+    if request.htmx:
+        meeting.refresh_from_db()
+        return _render_meeting(request, meeting, part)
+    return redirect(reverse("meetings:detail", args=[meeting.pk]) + (f"#{anchor or part}"))

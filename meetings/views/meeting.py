@@ -1,0 +1,189 @@
+"""Create, edit and cancel a meeting, the attendee search, and the meeting page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.teams import current_membership
+
+from .. import series, services
+from ..forms import MeetingForm
+from ..models import Meeting
+from ._shared import (
+    _can_edit,
+    _done,
+    _flash_problems,
+    _local_times,
+    _meeting_or_404,
+    _render_meeting,
+    _require_edit,
+    _team_members,
+)
+
+
+@login_required
+@require_GET
+def member_search(request: HttpRequest) -> HttpResponse:
+    """Search-as-you-type for attendees: members of the current team only.
+
+    Already ticked members stay in the list, so narrowing the search never
+    loses a choice (the form sends the ticked ids along with `q`).
+    """
+    membership = current_membership(request)
+    if membership is None:
+        raise Http404
+    query = request.GET.get("q", "").strip()[:100]
+    chosen = {int(v) for v in request.GET.getlist("attendees") if v.isdigit()}
+    members = [u for u in _team_members(membership.team_id) if u.pk != request.user.pk]
+    if query:
+        needle = query.casefold()
+        members = [
+            u
+            for u in members
+            if u.pk in chosen or needle in u.name.casefold() or needle in u.email.casefold()
+        ]
+    return render(
+        request,
+        "meetings/form.html#member_options",
+        {"options": [(u, u.pk in chosen) for u in members], "query": query},
+    )
+
+
+def _saved_message(meeting: Meeting, before: tuple, now: datetime) -> str:
+    """What the organizer learns after an edit: whether attendees were told.
+
+    `update_meeting` sends a new invitation version (higher sequence) to the
+    attendees of a meeting whose agenda was sent, for as long as it is upcoming.
+    """
+    moved = (meeting.starts_at, meeting.ends_at) != before[:2]
+    told = meeting.agenda_sent_at and meeting.sequence != before[2] and now < meeting.starts_at
+    if told:
+        what = "Meeting moved" if moved else "Meeting saved"
+        return f"{what}. Attendees were sent the updated invitation by email."
+    return "Meeting moved." if moved else "Meeting saved."
+
+
+def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
+    if meeting is None:
+        membership = current_membership(request)
+        if membership is None:
+            messages.error(request, "Join a team first: meetings belong to a team.")
+            return redirect("meetings:home")
+        team = membership.team
+    else:
+        team = meeting.team
+    members = _team_members(team.pk)
+    organizer = meeting.organizer if meeting else request.user
+    if request.method == "POST":
+        form = MeetingForm(request.POST, members=members, organizer=organizer)
+        if form.is_valid():
+            data = form.cleaned_data
+            now = timezone.now()
+            try:
+                if meeting is None:
+                    meeting = services.create_meeting(
+                        team=team,
+                        organizer=request.user,
+                        title=data["title"],
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        time_zone=timezone.get_current_timezone_name(),
+                        location=data["location"],
+                        attendees=data["attendees"],
+                        now=now,
+                    )
+                    if data["starts_at"] <= now:
+                        messages.success(
+                            request,
+                            "Meeting recorded. It already started, so it is held without "
+                            "agenda; write the recap when it ends.",
+                        )
+                    else:
+                        messages.success(request, "Meeting created. Now build its agenda.")
+                else:
+                    before = (meeting.starts_at, meeting.ends_at, meeting.sequence)
+                    services.update_meeting(
+                        meeting=meeting,
+                        by=request.user,
+                        title=data["title"],
+                        starts_at=data["starts_at"],
+                        ends_at=data["ends_at"],
+                        location=data["location"],
+                        attendees=data["attendees"],
+                        now=now,
+                    )
+                    messages.success(request, _saved_message(meeting, before, now))
+                return redirect("meetings:detail", meeting.pk)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+    else:
+        initial = MeetingForm.initial_for(meeting) if meeting else MeetingForm.initial_new()
+        form = MeetingForm(initial=initial, members=members, organizer=organizer)
+    chosen = {str(v) for v in (form["attendees"].value() or [])}
+    options = [(u, str(u.pk) in chosen) for u in members if u.pk != organizer.pk]
+    return render(
+        request,
+        "meetings/form.html",
+        {
+            "form": form,
+            "meeting": meeting,
+            "team": team,
+            "options": options,
+            "zone_name": timezone.get_current_timezone_name(),
+            "local_times": _local_times(meeting, list(meeting.attendees.select_related("user")))
+            if meeting
+            else [],
+        },
+    )
+
+
+@login_required
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    return _save_meeting_form(request, None)
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    return _save_meeting_form(request, meeting)
+
+
+@login_required
+@require_POST
+def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    try:
+        services.cancel_meeting(meeting=meeting, by=request.user, now=timezone.now())
+        messages.success(request, "Meeting canceled. Attendees will be told.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "meeting", anchor="top")
+
+
+@login_required
+@require_GET
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    if (
+        meeting.series_id
+        and not meeting.agenda_sent_at
+        and not meeting.canceled_at
+        and timezone.now() < meeting.starts_at
+        and _can_edit(request, meeting)
+    ):
+        # The organizer opening a series meeting's agenda is "starting" it: bring in
+        # open action items and deferred items now (idempotent; the beat task does
+        # the same for series whose recap was published lately).
+        series.carry_over(meeting, now=timezone.now())
+    return _render_meeting(request, meeting, "meeting")

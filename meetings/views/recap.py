@@ -1,0 +1,243 @@
+"""The recap editor on the meeting page: notes, decisions, action items, publish, acknowledge."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .. import services
+from ..forms import ActionItemForm, DecisionForm, RecapForm
+from ..models import ActionItem, Decision
+from ._shared import (
+    _done,
+    _flash_problems,
+    _meeting_or_404,
+    _recap_editable,
+    _render_meeting,
+    _require_edit,
+    _team_members,
+)
+
+
+@login_required
+@require_POST
+def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    items = list(meeting.agenda_items.all())
+    form = RecapForm(request.POST, items=items)
+    if not form.is_valid():
+        return _render_meeting(request, meeting, "recap", recap_form=form)
+    data = form.cleaned_data
+    try:
+        services.save_recap(
+            meeting=meeting,
+            summary=data["recap_summary"],
+            notes=data["recap_notes"],
+            no_action_items=data["no_action_items"],
+            outcomes=form.outcomes(),
+            now=timezone.now(),
+        )
+        messages.success(request, "Recap draft saved.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "recap")
+
+
+@login_required
+@require_POST
+def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    form = DecisionForm(request.POST, prefix="decision")
+    if not form.is_valid():
+        return _render_meeting(request, meeting, "recap", decision_form=form)
+    try:
+        services.record_decision(
+            meeting=meeting, text=form.cleaned_data["text"], now=timezone.now()
+        )
+        messages.success(request, "Decision recorded.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "recap", anchor="decisions")
+
+
+@login_required
+def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    decision = get_object_or_404(Decision, meeting=meeting, pk=decision_pk)
+    _require_edit(request, meeting)
+    decision.meeting = meeting
+    prefix = f"decision{decision.pk}"
+    if request.method == "POST":
+        form = DecisionForm(request.POST, prefix=prefix)
+        if form.is_valid():
+            try:
+                services.edit_decision(
+                    decision=decision, text=form.cleaned_data["text"], now=timezone.now()
+                )
+                messages.success(request, "Decision saved.")
+            except ValidationError as error:
+                _flash_problems(request, error)
+            return _done(request, meeting, "recap", anchor="decisions")
+    elif request.method == "GET":
+        if not _recap_editable(meeting):
+            messages.error(request, "The recap can no longer change.")
+            return _done(request, meeting, "recap")
+        form = DecisionForm(initial={"text": decision.text}, prefix=prefix)
+        form.fields["text"].widget.attrs["autofocus"] = True
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _render_meeting(
+        request, meeting, "recap", editing_decision=decision.pk, decision_edit_form=form
+    )
+
+
+@login_required
+@require_POST
+def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    decision = get_object_or_404(Decision, meeting=meeting, pk=decision_pk)
+    _require_edit(request, meeting)
+    decision.meeting = meeting
+    try:
+        services.remove_decision(decision=decision, now=timezone.now())
+        messages.success(request, "Decision removed.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "recap", anchor="decisions")
+
+
+@login_required
+@require_POST
+def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    form = ActionItemForm(
+        request.POST, members=_team_members(meeting.team_id), meeting=meeting, prefix="action"
+    )
+    if not form.is_valid():
+        return _render_meeting(request, meeting, "recap", action_form=form)
+    data = form.cleaned_data
+    try:
+        services.assign_action_item(
+            meeting=meeting,
+            description=data["description"],
+            owner=data["owner"],
+            due_date=data["due_date"],
+            created_by=request.user,
+            now=timezone.now(),
+        )
+        messages.success(request, f"Action item assigned to {data['owner'].name}.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "recap", anchor="action-items")
+
+
+@login_required
+def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    item = get_object_or_404(ActionItem, meeting=meeting, pk=item_pk)
+    _require_edit(request, meeting)
+    item.meeting = meeting
+    members = _team_members(meeting.team_id)
+    prefix = f"action{item.pk}"
+    if request.method == "POST":
+        form = ActionItemForm(request.POST, members=members, meeting=meeting, prefix=prefix)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.edit_action_item(
+                    item=item,
+                    description=data["description"],
+                    owner=data["owner"],
+                    due_date=data["due_date"],
+                    now=timezone.now(),
+                )
+                messages.success(request, "Action item saved.")
+            except ValidationError as error:
+                _flash_problems(request, error)
+            return _done(request, meeting, "recap", anchor="action-items")
+    elif request.method == "GET":
+        if not _recap_editable(meeting):
+            messages.error(request, "The recap can no longer change.")
+            return _done(request, meeting, "recap")
+        initial = {"description": item.description, "owner": item.owner_id,
+                   "due_date": item.due_date}  # fmt: skip
+        form = ActionItemForm(initial=initial, members=members, meeting=meeting, prefix=prefix)
+        form.fields["description"].widget.attrs["autofocus"] = True
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return _render_meeting(
+        request, meeting, "recap", editing_action=item.pk, action_edit_form=form
+    )
+
+
+@login_required
+@require_POST
+def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    item = get_object_or_404(ActionItem, meeting=meeting, pk=item_pk)
+    _require_edit(request, meeting)
+    item.meeting = meeting
+    try:
+        services.remove_action_item(item=item, now=timezone.now())
+        messages.success(request, "Action item removed.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "recap", anchor="action-items")
+
+
+@login_required
+@require_POST
+def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    _require_edit(request, meeting)
+    now = timezone.now()
+    form = None
+    try:
+        if "recap_summary" in request.POST:
+            # The Publish button sits in the recap form: publish what was typed,
+            # all or nothing.
+            form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
+            if not form.is_valid():
+                return _render_meeting(request, meeting, "meeting", recap_form=form)
+            services.save_and_publish_recap(
+                meeting=meeting,
+                by=request.user,
+                summary=form.cleaned_data["recap_summary"],
+                notes=form.cleaned_data["recap_notes"],
+                no_action_items=form.cleaned_data["no_action_items"],
+                outcomes=form.outcomes(),
+                now=now,
+            )
+        else:
+            services.publish_recap(meeting=meeting, by=request.user, now=now)
+    except ValidationError as error:
+        _flash_problems(request, error)
+        if form is not None:
+            # Nothing was saved; show the form again with what was typed.
+            meeting.refresh_from_db()
+            return _render_meeting(request, meeting, "meeting", recap_form=form)
+        return _done(request, meeting, "meeting", anchor="recap")
+    messages.success(request, "Recap published to every attendee.")
+    return _done(request, meeting, "meeting", anchor="recap")
+
+
+@login_required
+@require_POST
+def recap_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting_or_404(request, pk)
+    if not meeting.attendees.filter(user=request.user).exists():
+        raise PermissionDenied("Only attendees acknowledge a recap.")
+    try:
+        services.acknowledge_recap(meeting=meeting, user=request.user, now=timezone.now())
+        messages.success(request, "Thanks: the organizer can see that you read the recap.")
+    except ValidationError as error:
+        _flash_problems(request, error)
+    return _done(request, meeting, "meeting", anchor="recap")
