@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Membership, Team, User
 from meetings import series as series_service
 from meetings import services
-from meetings.models import Meeting
+from meetings.models import Meeting, Notification
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo"  # noqa: S105 - a demo login, printed by `make run`
@@ -32,7 +32,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; keeping it.")
             return
         with transaction.atomic():
-            self._seed(timezone.now())
+            now = timezone.now()
+            self._seed(now)
+            # The seed replays history (agendas sent days ago, a recap published):
+            # its digests count as delivered then, so the demo's inboxes start
+            # quiet and only live reminders from the sweep arrive.
+            Notification.objects.filter(state=Notification.State.PENDING).update(
+                state=Notification.State.SENT, sent_at=now
+            )
         self.stdout.write(self.style.SUCCESS("Seeded the demo team."))
 
     def _seed(self, now: datetime) -> None:
