@@ -6,12 +6,19 @@ mean the constraints, locks and broker were really exercised.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
+from tests.factories import (
+    MeetingFactory,
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    ready_agenda,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -120,20 +127,12 @@ def htmx() -> dict[str, str]:
 @pytest.fixture
 def upcoming(team, organizer, member):
     """A draft meeting starting in two days: organizer (Berlin) and member (Kolkata)."""
-    from django.utils import timezone
-
     return MeetingFactory(team=team, organizer=organizer, attendees=[member], now=timezone.now())
 
 
 @pytest.fixture
 def ended(team, organizer, member):
     """A meeting whose agenda was sent in time and that ended an hour ago."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from tests.factories import ready_agenda
-
     real_now = timezone.now()
     starts = real_now - timedelta(hours=2)
     meeting = MeetingFactory(
