@@ -138,8 +138,12 @@ def reschedule(meeting: Meeting, *, now: datetime) -> None:
 
 def send_time(recipient: User, stage: Stage, now: datetime) -> datetime:
     """The recipient's next working moment, unless waiting would make it useless."""
-    moment = recipient.next_working_moment(now)
-    if stage.useless_after is not None and moment >= stage.useless_after:
+    return useful_moment(recipient.next_working_moment(now), stage.useless_after, now)
+
+
+def useful_moment(moment: datetime, useless_after: datetime | None, now: datetime) -> datetime:
+    """`moment`, or `now` when waiting until `moment` would make the reminder useless."""
+    if useless_after is not None and moment >= useless_after:
         return now
     return moment
 

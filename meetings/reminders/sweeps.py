@@ -14,7 +14,19 @@ from accounts.models import Membership, User
 
 from ..models import Attendee, Meeting, Notification
 from .outbox import Row, _insert, _queue_delivery, outbox_lease
-from .stages import RECAP_DAILY_LIMIT, Kind, _recipients, latest_due, send_time, stages_for
+from .stages import (
+    DUE_TOMORROW_BEFORE_DEADLINE,
+    FIRST_RECAP_REMINDER_AFTER_END,
+    LAST_CALL_BEFORE_START,
+    RECAP_DAILY_EVERY,
+    RECAP_DAILY_LIMIT,
+    Kind,
+    _recipients,
+    latest_due,
+    send_time,
+    stages_for,
+    useful_moment,
+)
 
 SWEEP_BATCH_SIZE = 500
 
@@ -25,6 +37,12 @@ class SweepResult:
     queued: int = 0
     batches: int = 0
     ids: list[int] = field(default_factory=list)
+
+    def add_batch(self, meetings: int, new_ids: list[int]) -> None:
+        self.meetings += meetings
+        self.queued += len(new_ids)
+        self.batches += 1
+        self.ids += new_ids
 
 
 def _due_meetings(now: datetime, batch_size: int):
@@ -100,24 +118,28 @@ def _sweep_batch_python(now: datetime, batch_size: int, result: SweepResult) -> 
             for stage in due
             for user in _recipients(meeting, stage.kind, attendees, admins)
         ]
-        # Rows ready now are inserted already leased to the delivery task queued
-        # below, which saves an UPDATE of the rows just written; rows waiting for
-        # working hours keep their time and are left to dispatch_ready().
-        lease_until = now + outbox_lease()
-        ready_rows = [replace(r, send_after=lease_until) for r in rows if r.send_after <= now]
-        waiting_rows = [r for r in rows if r.send_after > now]
-        ready = [pk for pk, _send_after in _insert(ready_rows, now=now)]
-        new_ids = ready + [pk for pk, _send_after in _insert(waiting_rows, now=now)]
+        ready, waiting = _insert_leased(rows, now=now)
         for meeting, stages in everything:
             future = [stage.due_at for stage in stages if stage.due_at > now]
             meeting.next_reminder_at = min(future) if future else None
         _save_next_reminder_times(meetings)
         _queue_delivery(ready)
-    result.meetings += len(meetings)
-    result.queued += len(new_ids)
-    result.batches += 1
-    result.ids += new_ids
+    result.add_batch(len(meetings), ready + waiting)
     return len(meetings) == batch_size
+
+
+def _insert_leased(rows: Sequence[Row], *, now: datetime) -> tuple[list[int], list[int]]:
+    """Insert outbox rows: (ids ready now, ids waiting for working hours).
+
+    Rows ready now are inserted already leased to the delivery task the caller
+    queues, which saves an UPDATE of the rows just written; rows waiting for
+    working hours keep their time and are left to dispatch_ready().
+    """
+    lease_until = now + outbox_lease()
+    ready_rows = [replace(r, send_after=lease_until) for r in rows if r.send_after <= now]
+    waiting_rows = [r for r in rows if r.send_after > now]
+    ready = [pk for pk, _send_after in _insert(ready_rows, now=now)]
+    return ready, [pk for pk, _send_after in _insert(waiting_rows, now=now)]
 
 
 # The same batch as `_sweep_batch_python`, as one PostgreSQL statement. Why: the
@@ -155,7 +177,8 @@ daily AS (
            LEAST(d.days_due + 1, %(daily_limit)s) AS last
     FROM claimed c CROSS JOIN LATERAL (
         SELECT CASE WHEN %(now)s > c.grace_end
-                    THEN floor(extract(epoch FROM %(now)s - c.grace_end) / 86400)::int
+                    THEN floor(extract(epoch FROM %(now)s - c.grace_end)
+                               / extract(epoch FROM %(daily_every)s))::int
                     ELSE 0 END AS days_due
     ) d
 ),
@@ -167,19 +190,19 @@ stages AS (
     FROM claimed c JOIN daily y ON y.id = c.id
     CROSS JOIN LATERAL (VALUES
         (1, 'agenda_reminder', 'due_tomorrow', c.starts_at,
-         c.deadline - interval '24 hours', c.deadline, c.agenda_open),
+         c.deadline - %(due_tomorrow)s, c.deadline, c.agenda_open),
         (2, 'agenda_reminder', 'due_now', c.starts_at, c.deadline, c.starts_at, c.agenda_open),
         (3, 'agenda_reminder', 'last_call', c.starts_at,
-         c.starts_at - interval '2 hours', c.starts_at, c.agenda_open),
+         c.starts_at - %(last_call)s, c.starts_at, c.agenda_open),
         (4, 'no_agenda_notice', 'at_start', c.starts_at, c.starts_at, c.ends_at,
          c.warn_no_agenda),
-        (5, 'recap_reminder', 'after_end', c.ends_at, c.ends_at + interval '1 hour',
+        (5, 'recap_reminder', 'after_end', c.ends_at, c.ends_at + %(after_end)s,
          NULL::timestamptz, true),
         (6, 'recap_reminder', 'grace', c.ends_at, c.grace_end, NULL, true),
         (7, 'recap_reminder', 'daily' || y.first, c.ends_at,
-         c.grace_end + y.first * interval '24 hours', NULL, true),
+         c.grace_end + y.first * %(daily_every)s, NULL, true),
         (8, 'recap_reminder', 'daily' || (y.first + 1), c.ends_at,
-         c.grace_end + (y.first + 1) * interval '24 hours', NULL, y.first + 1 <= y.last),
+         c.grace_end + (y.first + 1) * %(daily_every)s, NULL, y.first + 1 <= y.last),
         (9, 'recap_escalation', 'escalation', c.ends_at, c.escalate_at, NULL, true)
     ) AS s(ord, kind, prefix, anchor, due_at, useless_after, applies)
     WHERE c.open AND s.applies
@@ -261,6 +284,11 @@ def _sweep_statement(now: datetime, batch_size: int) -> tuple[str, dict]:
         "now": now,
         "limit": batch_size,
         "daily_limit": RECAP_DAILY_LIMIT,
+        # stages.py's intervals, so the two sweeps share one table of times.
+        "due_tomorrow": DUE_TOMORROW_BEFORE_DEADLINE,
+        "last_call": LAST_CALL_BEFORE_START,
+        "after_end": FIRST_RECAP_REMINDER_AFTER_END,
+        "daily_every": RECAP_DAILY_EVERY,
         "admin_roles": list(Membership.ADMIN_ROLES),
         "pending": Notification.State.PENDING,
         "lease_until": now + outbox_lease(),
@@ -284,15 +312,9 @@ def _insert_outside_working_hours(later: Sequence[tuple], *, now: datetime) -> t
         if user_id not in moments:
             user = User(pk=user_id, time_zone=zone, work_days=days, work_start=start, work_end=end)
             moments[user_id] = user.next_working_moment(now)
-        moment = moments[user_id]
-        if useless_after is not None and moment >= useless_after:
-            moment = now
+        moment = useful_moment(moments[user_id], useless_after, now)
         rows.append(Row(kind, stage, user_id, meeting_id, moment))
-    lease_until = now + outbox_lease()
-    ready_rows = [replace(r, send_after=lease_until) for r in rows if r.send_after <= now]
-    waiting_rows = [r for r in rows if r.send_after > now]
-    leased = [pk for pk, _send_after in _insert(ready_rows, now=now)]
-    return leased, [pk for pk, _send_after in _insert(waiting_rows, now=now)]
+    return _insert_leased(rows, now=now)
 
 
 def _sweep_batch_sql(now: datetime, batch_size: int, result: SweepResult) -> bool:
@@ -317,11 +339,7 @@ def _sweep_batch_sql(now: datetime, batch_size: int, result: SweepResult) -> boo
         leased, waiting = _insert_outside_working_hours(later, now=now)
         ready += leased
         _queue_delivery(ready)
-    new_ids = ready + waiting
-    result.meetings += claimed
-    result.queued += len(new_ids)
-    result.batches += 1
-    result.ids += new_ids
+    result.add_batch(claimed, ready + waiting)
     return bool(more)
 
 
