@@ -94,6 +94,30 @@ def _role_choices_for(me: Membership) -> list[tuple[str, str]]:
     return [c for c in Role.choices if c[0] != Role.OWNER]
 
 
+def _invitations_context(me: Membership, invite_form: InviteForm | None = None) -> dict:
+    """What the team page's invitations section (the `invitations` partial) shows."""
+    return {
+        "me": me,
+        "invitations": list(_open_invitations(me)) if me.is_admin else [],
+        "invite_form": invite_form or InviteForm(inviter=me),
+    }
+
+
+def _team_context(me: Membership, invite_form: InviteForm | None = None) -> dict:
+    """The whole team page: members, and the invitations section."""
+    members = list(_members_of(me))
+    return {
+        **_invitations_context(me, invite_form),
+        "members": members,
+        "member_total": len(members),
+        "role_choices": _role_choices_for(me),
+    }
+
+
+def _member_row_context(me: Membership, target: Membership, error: str) -> dict:
+    return {"me": me, "m": target, "role_choices": _role_choices_for(me), "row_error": error}
+
+
 # --- login and logout ----------------------------------------------------------------
 
 
@@ -202,16 +226,7 @@ def team(request: HttpRequest) -> HttpResponse:
     if me is None:
         # Removed from every team (or never joined): say so instead of a bare 404.
         return render(request, "accounts/no_team.html")
-    members = list(_members_of(me))
-    context = {
-        "me": me,
-        "members": members,
-        "member_total": len(members),
-        "invitations": list(_open_invitations(me)) if me.is_admin else [],
-        "invite_form": InviteForm(inviter=me),
-        "role_choices": _role_choices_for(me),
-    }
-    return render(request, "accounts/team.html", context)
+    return render(request, "accounts/team.html", _team_context(me))
 
 
 @login_required
@@ -274,24 +289,12 @@ def invite(request: HttpRequest) -> HttpResponse:
                     f"Invitation sent to {invitation.email} as {invitation.get_role_display()}.",
                 )
             if request.htmx:
-                context = {
-                    "me": me,
-                    "invitations": list(_open_invitations(me)),
-                    "invite_form": InviteForm(inviter=me),
-                }
-                return render(request, "accounts/team.html#invitations", context)
+                return render(request, "accounts/team.html#invitations", _invitations_context(me))
             return redirect(reverse("accounts:team") + "#invitations")
     messages.error(request, "Nobody was invited; see the marked field.")
-    context = {"me": me, "invitations": list(_open_invitations(me)), "invite_form": form}
     if request.htmx:
-        return render(request, "accounts/team.html#invitations", context)
-    members = list(_members_of(me))
-    context |= {
-        "members": members,
-        "member_total": len(members),
-        "role_choices": _role_choices_for(me),
-    }
-    return render(request, "accounts/team.html", context)
+        return render(request, "accounts/team.html#invitations", _invitations_context(me, form))
+    return render(request, "accounts/team.html", _team_context(me, form))
 
 
 @login_required
@@ -306,15 +309,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.revoke_invitation(invitation=invitation)
     messages.success(request, f"The invitation to {invitation.email} is revoked.")
     if request.htmx:
-        return render(
-            request,
-            "accounts/team.html#invitations",
-            {
-                "me": me,
-                "invitations": list(_open_invitations(me)),
-                "invite_form": InviteForm(inviter=me),
-            },
-        )
+        return render(request, "accounts/team.html#invitations", _invitations_context(me))
     return redirect(reverse("accounts:team") + "#invitations")
 
 
@@ -353,12 +348,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if request.htmx:
         target.refresh_from_db(fields=["role"])
-        context = {
-            "me": me,
-            "m": target,
-            "role_choices": _role_choices_for(me),
-            "row_error": error,
-        }
+        context = _member_row_context(me, target, error)
         return render(request, "accounts/team.html#member_row", context)
     return redirect(reverse("accounts:team") + f"#member-{target.pk}")
 
@@ -373,12 +363,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     except services.TeamRuleBroken as exc:
         messages.error(request, " ".join(exc.messages))
         if request.htmx:
-            context = {
-                "me": me,
-                "m": target,
-                "role_choices": _role_choices_for(me),
-                "row_error": " ".join(exc.messages),
-            }
+            context = _member_row_context(me, target, " ".join(exc.messages))
             return render(request, "accounts/team.html#member_row", context)
         return redirect(reverse("accounts:team") + f"#member-{target.pk}")
     if leaving:
