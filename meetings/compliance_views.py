@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.teams import memberships_of
 
 from .charts import trend_svg
 from .compliance import Report, compliance_report, duration_text
@@ -69,11 +69,8 @@ def report_context(report: Report, *, title: str) -> dict:
 @login_required
 def team_compliance(request: HttpRequest, slug: str) -> HttpResponse:
     """Figures of one team: its admins only; other members 403, outsiders 404."""
-    membership = (
-        Membership.objects.filter(user=request.user, team__slug=slug)
-        .select_related("team")
-        .first()
-    )
+    # The user's memberships are read once per request (the header needs them too).
+    membership = next((m for m in memberships_of(request) if m.team.slug == slug), None)
     if membership is None:
         raise Http404("No such team.")
     if not membership.is_admin:
