@@ -164,12 +164,7 @@ def create_series(
     except recurrence.InvalidRule as exc:
         raise RuleBroken(str(exc)) from None
     attendees, optional_attendees = list(attendees), list(optional_attendees)
-    people = {organizer.pk, *(u.pk for u in attendees), *(u.pk for u in optional_attendees)}
-    members = set(
-        Membership.objects.filter(team=team, user_id__in=people).values_list("user_id", flat=True)
-    )
-    if people - members:
-        raise RuleBroken(f"Every attendee must be a member of {team}.")
+    services._require_members(team, [organizer, *attendees, *optional_attendees], "attendee")
     if template is not None and template.team_id != team.pk:
         raise RuleBroken("That template belongs to another team.")
     series = Series(
@@ -304,14 +299,17 @@ def edit_occurrence(
     _require_not_started(row, now)
     if now >= starts_at:
         raise RuleBroken("Pick a start in the future.")
-    row.title, row.starts_at, row.ends_at, row.location = title, starts_at, ends_at, location
-    row.sequence += 1
-    row.full_clean()
-    row.save(update_fields=["title", "starts_at", "ends_at", "location", "sequence"])
-    meeting._refresh_from(row)
-    # New times mean new reminder due times.
-    reminders.reschedule(meeting, now=now)
-    return meeting
+    # The same change as on the meeting page: new version, reminders follow the
+    # times, and attendees holding a sent invitation get the updated one.
+    return services.update_meeting(
+        meeting=meeting,
+        by=by,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location,
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -403,7 +401,7 @@ def split_series(
         day = (m.occurrence_start or m.starts_at).astimezone(zone).date()
         moment = by_day.get(day)
         if moment is None or moment <= now:
-            m.cancel(by=by, now=now)
+            services.cancel_meeting(meeting=m, by=by, now=now)
             continue
         Meeting.objects.filter(pk=m.pk).update(
             series=new,
@@ -430,7 +428,8 @@ def end_series(*, series: Series, by: User, now: datetime) -> Series:
     series.ended_at = now
     series.save(update_fields=["ended_at"])
     for meeting in series.meetings.filter(starts_at__gt=now, canceled_at__isnull=True):
-        meeting.cancel(by=by, now=now)
+        # Through the service, so attendees who got the agenda get the cancellation.
+        services.cancel_meeting(meeting=meeting, by=by, now=now)
     return series
 
 

@@ -82,6 +82,68 @@ def test_canceled_occurrence_gets_no_reminders(team, organizer, settings):
     assert not Notification.objects.filter(meeting=meeting).exists()
 
 
+def _sent_series_meeting(team, organizer, member):
+    from meetings import services
+    from tests.factories import ready_agenda
+
+    series = series_service.create_series(
+        team=team,
+        organizer=organizer,
+        title="Weekly",
+        first_start=datetime(2026, 3, 5, 15),
+        duration=timedelta(minutes=30),
+        time_zone="UTC",
+        rrule="FREQ=WEEKLY",
+        attendees=[member],
+        now=NOW,
+    )
+    meeting = series.meetings.get()
+    ready_agenda(meeting, by=organizer)
+    services.send_agenda(meeting=meeting, by=organizer, now=NOW)
+    return series, meeting
+
+
+def _digest_stages(meeting) -> set[str]:
+    return set(
+        Notification.objects.filter(
+            meeting=meeting, kind=Notification.Kind.AGENDA_DIGEST
+        ).values_list("stage", flat=True)
+    )
+
+
+def test_moving_an_occurrence_whose_agenda_was_sent_sends_the_new_invitation(
+    team, organizer, member, settings
+):
+    settings.SERIES_HORIZON_DAYS = 7
+    _, meeting = _sent_series_meeting(team, organizer, member)
+    before = _digest_stages(meeting)
+    series_service.edit_occurrence(
+        meeting=meeting,
+        by=organizer,
+        title=meeting.title,
+        starts_at=meeting.starts_at + timedelta(days=1),
+        ends_at=meeting.ends_at + timedelta(days=1),
+        location="",
+        now=NOW,
+    )
+    new = _digest_stages(meeting) - before
+    assert len(new) == 1 and new.pop().startswith("2@")  # SEQUENCE 2, marked as moved
+
+
+def test_ending_a_series_sends_the_cancellation_to_attendees_who_got_the_agenda(
+    team, organizer, member, settings
+):
+    settings.SERIES_HORIZON_DAYS = 7
+    series, meeting = _sent_series_meeting(team, organizer, member)
+    series_service.end_series(series=series, by=organizer, now=NOW)
+    recipients = set(
+        Notification.objects.filter(
+            meeting=meeting, kind=Notification.Kind.AGENDA_DIGEST, stage="2"
+        ).values_list("recipient_id", flat=True)
+    )
+    assert recipients == {organizer.pk, member.pk}
+
+
 def clone_series(template: Series, copies: int) -> None:
     """`copies` more series like `template`, each with its generated meeting.
 
