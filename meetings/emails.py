@@ -15,7 +15,7 @@ import functools
 import io
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email import charset as email_charset
 from email import policy as email_policy
@@ -24,6 +24,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -351,15 +352,34 @@ def _base_context(recipient: User, now: datetime) -> dict:
     }
 
 
-def _meeting_for_digest(meeting_id: int) -> Meeting:
-    return (
-        Meeting.objects.select_related("organizer", "team", "agenda_sent_by")
-        .prefetch_related(
-            Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("owner")),
-            Prefetch("attendees", queryset=Attendee.objects.select_related("user")),
-        )
-        .get(pk=meeting_id)
-    )
+# What a digest says about its meeting is the same for every attendee: it is
+# loaded (and its Markdown and .ics rendered) once per delivery chunk, which
+# holds the digests of one meeting together, not once per message. The cache
+# lives for one `deliver_many` call, inside its transaction.
+MeetingCache = dict[tuple[str, int], Any]
+
+
+def _shared[T](
+    cache: MeetingCache | None, kind: str, meeting_id: int, load: Callable[[int], T]
+) -> T:
+    if cache is None:
+        return load(meeting_id)
+    key = (kind, meeting_id)
+    if key not in cache:
+        cache[key] = load(meeting_id)
+    return cache[key]
+
+
+def _attendee(meeting: Meeting, user: User) -> Attendee | None:
+    # From the prefetched attendees: no query per recipient.
+    return next((a for a in meeting.attendees.all() if a.user_id == user.pk), None)
+
+
+def _declined(meeting: Meeting, user: User) -> bool:
+    """One-click unsubscribe from a meeting's mail declines it (RSVP "no"); a
+    cancellation still reaches those who declined."""
+    attendee = _attendee(meeting, user)
+    return bool(attendee and attendee.rsvp == Attendee.Rsvp.NO and not meeting.canceled_at)
 
 
 # -- agenda digest (and the cancellation notice) ---------------------------------------
@@ -390,14 +410,17 @@ def parse_agenda_digest_stage(stage: str) -> tuple[str, tuple[datetime, datetime
     return sequence, moved_from
 
 
-def agenda_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
-    meeting = _meeting_for_digest(notification.meeting_id)
-    recipient = notification.recipient
-    sequence, moved_from = parse_agenda_digest_stage(notification.stage)
-    if meeting.canceled_at and sequence != str(meeting.sequence):
-        return None  # superseded by the cancellation notice
-    if not meeting.canceled_at and not meeting.agenda_sent_at:
-        return None
+def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
+    """The context and .ics of an agenda digest (or cancellation notice) every
+    attendee shares."""
+    meeting = (
+        Meeting.objects.select_related("organizer", "team", "agenda_sent_by")
+        .prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("owner")),
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user")),
+        )
+        .get(pk=meeting_id)
+    )
     carried = []
     if meeting.series_id:
         carried = list(
@@ -405,23 +428,42 @@ def agenda_digest(notification: Notification, *, now: datetime) -> EmailMultiAlt
             .filter(meeting__series_id=meeting.series_id, meeting__starts_at__lt=meeting.starts_at)
             .select_related("owner", "meeting")
         )
-    unsubscribe_url, headers = unsubscribe_headers(
-        recipient, list_name="meeting", now=now, meeting=meeting
-    )
-    context = {
-        **_base_context(recipient, now),
+    return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
         "items": list(meeting.agenda_items.all()),
         "attendees": list(meeting.attendees.all()),
         "carried": carried,
         "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
+        "outcome_text": plain_markdown(meeting.desired_outcome),
+    }, invitation(meeting)
+
+
+def agenda_digest(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
+    shared, ics = _shared(
+        cache, Kind.AGENDA_DIGEST, notification.meeting_id, _agenda_digest_shared
+    )
+    meeting = shared["meeting"]
+    recipient = notification.recipient
+    sequence, moved_from = parse_agenda_digest_stage(notification.stage)
+    if meeting.canceled_at and sequence != str(meeting.sequence):
+        return None  # superseded by the cancellation notice
+    if not meeting.canceled_at and not meeting.agenda_sent_at:
+        return None
+    if _declined(meeting, recipient):
+        return None
+    unsubscribe_url, headers = unsubscribe_headers(
+        recipient, list_name="meeting", now=now, meeting=meeting
+    )
+    context = {
+        **_base_context(recipient, now),
+        **shared,
         # A move of a meeting whose agenda was out: the news leads the digest.
         "moved_from": None if meeting.canceled_at else moved_from,
-        "outcome_text": plain_markdown(meeting.desired_outcome),
         "unsubscribe_url": unsubscribe_url,
     }
-    ics = invitation(meeting)
     method = "CANCEL" if meeting.canceled_at else "REQUEST"
     template = "meeting_canceled" if meeting.canceled_at else "agenda_digest"
     return make_message(
@@ -443,7 +485,8 @@ def acknowledge_url(attendee: Attendee, *, now: datetime) -> str:
     return site_url(reverse("email:acknowledge", args=[token]))
 
 
-def recap_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+def _recap_digest_shared(meeting_id: int) -> dict:
+    """The part of a recap digest every attendee shares."""
     meeting = (
         Meeting.objects.select_related("organizer", "team")
         .prefetch_related(
@@ -454,22 +497,15 @@ def recap_digest(notification: Notification, *, now: datetime) -> EmailMultiAlte
                     "owner__display_name", "owner__email", "due_date", "pk"
                 ),
             ),
+            "attendees",
         )
-        .get(pk=notification.meeting_id)
+        .get(pk=meeting_id)
     )
-    if not meeting.recap_published_at or meeting.canceled_at:
-        return None
-    recipient = notification.recipient
-    attendee = Attendee.objects.filter(meeting=meeting, user=recipient).first()
     groups: dict[int, dict] = {}
     for item in meeting.action_items.all():
         group = groups.setdefault(item.owner_id, {"owner": item.owner, "items": []})
         group["items"].append(item)
-    unsubscribe_url, headers = unsubscribe_headers(
-        recipient, list_name="meeting", now=now, meeting=meeting
-    )
-    context = {
-        **_base_context(recipient, now),
+    return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
         "summary_text": plain_markdown(meeting.recap_summary),
@@ -477,6 +513,24 @@ def recap_digest(notification: Notification, *, now: datetime) -> EmailMultiAlte
         "decisions": [(d, plain_markdown(d.text)) for d in meeting.decisions.all()],
         "groups": list(groups.values()),
         "action_count": len(meeting.action_items.all()),
+    }
+
+
+def recap_digest(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
+    shared = _shared(cache, Kind.RECAP_DIGEST, notification.meeting_id, _recap_digest_shared)
+    meeting = shared["meeting"]
+    if not meeting.recap_published_at or meeting.canceled_at:
+        return None
+    recipient = notification.recipient
+    attendee = _attendee(meeting, recipient)
+    unsubscribe_url, headers = unsubscribe_headers(
+        recipient, list_name="meeting", now=now, meeting=meeting
+    )
+    context = {
+        **_base_context(recipient, now),
+        **shared,
         "acknowledge_url": acknowledge_url(attendee, now=now) if attendee else "",
         "acknowledged": bool(attendee and attendee.acknowledged_at),
         "unsubscribe_url": unsubscribe_url,
@@ -512,11 +566,20 @@ def _superseded(notification: Notification) -> bool:
     )
 
 
-def reminder(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+def reminder(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
     meeting = notification.meeting
     kind = notification.kind
     if meeting.canceled_at:
         return None
+    if (
+        kind == Kind.NO_AGENDA_NOTICE
+        and Attendee.objects.filter(
+            meeting_id=meeting.pk, user=notification.recipient, rsvp=Attendee.Rsvp.NO
+        ).exists()
+    ):
+        return None  # declined (one-click unsubscribe from the meeting's mail)
     if kind in (Kind.AGENDA_REMINDER, Kind.NO_AGENDA_NOTICE):
         if meeting.agenda_sent_at:
             return None
@@ -609,7 +672,9 @@ def digest_is_empty(content: dict) -> bool:
     return not any(value for key, value in content.items() if key != "today")
 
 
-def daily_digest(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
+def daily_digest(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
     recipient = notification.recipient
     if not recipient.daily_digest or not recipient.is_active:
         return None
@@ -638,22 +703,16 @@ RENDERERS = {
 }
 
 
-def message_for(notification: Notification, *, now: datetime) -> EmailMultiAlternatives | None:
-    """The message to send for an outbox row, or None when it is no longer needed."""
-    recipient = notification.recipient
-    if not recipient.is_active:
+def message_for(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
+    """The message to send for an outbox row, or None when it is no longer needed.
+
+    `cache`: a dict shared by the rows of one delivery chunk (see `_shared`).
+    """
+    if not notification.recipient.is_active:
         return None
-    if notification.meeting_id and notification.kind in (
-        Kind.AGENDA_DIGEST,
-        Kind.NO_AGENDA_NOTICE,
-    ):
-        # One-click unsubscribe from a meeting's mail declines it (RSVP "no").
-        declined = Attendee.objects.filter(
-            meeting_id=notification.meeting_id, user=recipient, rsvp=Attendee.Rsvp.NO
-        ).exists()
-        if declined and not notification.meeting.canceled_at:
-            return None
-    return RENDERERS[notification.kind](notification, now=now)
+    return RENDERERS[notification.kind](notification, now=now, cache=cache)
 
 
 def subject_line(text: str, length: int = 60) -> str:

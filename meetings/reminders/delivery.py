@@ -106,6 +106,8 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
         skipped: list[int] = []
         unreachable: BaseException | None = None
         started = time.monotonic()
+        # The digests of one meeting share what they say about it (emails._shared).
+        cache: emails.MeetingCache = {}
         for notification in rows:
             if time.monotonic() - started > CHUNK_TIME_BUDGET_SECONDS:
                 # A slow server: commit what went out and hand the rest to a new
@@ -113,7 +115,9 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
                 # messages were already accepted (they would be sent again).
                 outcomes[notification.pk] = Outcome("deferred")
                 continue
-            message = None if unreachable else emails.message_for(notification, now=now)
+            message = (
+                None if unreachable else emails.message_for(notification, now=now, cache=cache)
+            )
             if message is None and not unreachable:
                 # No longer needed (the agenda was sent meanwhile, the meeting was
                 # canceled, a later stage superseded it, the digest is empty).

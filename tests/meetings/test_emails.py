@@ -373,3 +373,29 @@ def test_head_probe_of_acknowledge_link_records_nothing(published, member):
     assert Client().head(f"/email/acknowledge/{token}/").status_code == 405
     attendee.refresh_from_db()
     assert attendee.acknowledged_at is None
+
+
+@pytest.mark.parametrize("kind", [Kind.AGENDA_DIGEST, Kind.RECAP_DIGEST])
+def test_a_chunk_of_one_meetings_digests_loads_the_meeting_once(team, organizer, now, kind):
+    counts = []
+    for size in (5, 50):
+        meeting, _person = _meeting_with(team, organizer, size, now)
+        ids = list(
+            Notification.objects.filter(meeting=meeting, kind=kind).values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(state=Notification.State.PENDING)
+        with CaptureQueriesContext(connection) as ctx:
+            outcomes = reminders.deliver_many(ids, now=meeting.ends_at)
+        assert {outcome.status for outcome in outcomes.values()} == {"sent"}
+        counts.append(len(ctx.captured_queries))
+    # Not a few queries per message: 51 digests cost what 6 do.
+    assert counts[0] == counts[1]
+
+
+def test_no_agenda_notice_skips_an_attendee_who_declined(meeting, member):
+    at_start = meeting.starts_at + timedelta(minutes=1)
+    reminders.sweep(now=at_start)
+    notification = Notification.objects.get(kind=Kind.NO_AGENDA_NOTICE, recipient=member)
+    assert emails.message_for(notification, now=at_start) is not None
+    Attendee.objects.filter(meeting=meeting, user=member).update(rsvp=Attendee.Rsvp.NO)
+    assert emails.message_for(notification, now=at_start) is None
