@@ -214,6 +214,15 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+def _role_valid(name: str) -> models.CheckConstraint:
+    """A membership and an invitation hold the same roles."""
+    return models.CheckConstraint(
+        condition=Q(role__in=Role.values),
+        name=name,
+        violation_error_message="Role must be owner, admin or member.",
+    )
+
+
 class Membership(models.Model):
     Role = Role
     ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
@@ -233,11 +242,7 @@ class Membership(models.Model):
                 name="membership_unique_user_team",
                 violation_error_message="This person is already a member of the team.",
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values),
-                name="membership_role_valid",
-                violation_error_message="Role must be owner, admin or member.",
-            ),
+            _role_valid("membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -267,11 +272,7 @@ class Invitation(models.Model):
                 name="invitation_one_open_per_email",
                 violation_error_message="This address already has an open invitation.",
             ),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values),
-                name="invitation_role_valid",
-                violation_error_message="Role must be owner, admin or member.",
-            ),
+            _role_valid("invitation_role_valid"),
         ]
 
     def __str__(self) -> str:
