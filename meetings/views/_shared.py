@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -49,12 +51,18 @@ def _team_members(team_id: int) -> list[User]:
     )
 
 
-def _recap_editable(meeting: Meeting) -> bool:
-    return (
-        not meeting.canceled_at
-        and not meeting.recap_published_at
-        and meeting.has_started(timezone.now())
-    )
+def _agenda_open(meeting: Meeting, now: datetime) -> bool:
+    """The agenda changes until the start, never once canceled (services re-check it)."""
+    return not meeting.canceled_at and not meeting.has_started(now)
+
+
+def _recap_open(meeting: Meeting, now: datetime) -> bool:
+    """The recap is drafted from the start until it is published (services re-check it)."""
+    return not meeting.canceled_at and not meeting.recap_published_at and meeting.has_started(now)
+
+
+def _is_attendee(meeting: Meeting, user: User) -> bool:
+    return meeting.attendees.filter(user=user).exists()
 
 
 def _flash_problems(request: HttpRequest, error: ValidationError) -> None:
@@ -89,10 +97,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     me = next((a for a in attendees if a.user_id == user.pk), None)
     can_edit = _can_edit(request, meeting)
     status = meeting.status_at(now)
-    agenda_open = not meeting.canceled_at and now < meeting.starts_at
-    recap_open = (
-        not meeting.canceled_at and not meeting.recap_published_at and now >= meeting.starts_at
-    )
+    agenda_open = _agenda_open(meeting, now)
+    recap_open = _recap_open(meeting, now)
     total = sum(item.timebox_minutes or 0 for item in items)
     # What still stops the agenda from going out, worded like the send rule's messages.
     missing = []
@@ -103,7 +109,6 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     context = {
         "meeting": meeting,
         "status": status,
-        "now": now,
         "attendees": attendees,
         "local_times": _local_times(meeting, attendees),
         "items": items,
@@ -135,7 +140,6 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             prefix="action",
             initial={"due_date": meeting.local_date},
         ),
-        "members": members,
         "zone_name": timezone.get_current_timezone_name(),
     }
     context.update(extra)

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import AgendaItemForm, OutcomeForm, TalkingPointForm
-from ..models import AgendaItem, Meeting
 from ._shared import (
+    _agenda_open,
     _can_edit,
     _done,
     _flash_problems,
+    _is_attendee,
     _meeting_or_404,
     _render_meeting,
     _require_edit,
@@ -47,7 +48,7 @@ def agenda_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 def agenda_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     can_edit = _can_edit(request, meeting)
-    if not can_edit and not meeting.attendees.filter(user=request.user).exists():
+    if not can_edit and not _is_attendee(meeting, request.user):
         raise PermissionDenied("Only attendees add talking points.")
     if can_edit:
         form = AgendaItemForm(request.POST, members=_team_members(meeting.team_id), prefix="new")
@@ -72,14 +73,10 @@ def agenda_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, meeting, "agenda")
 
 
-def _item_or_404(meeting: Meeting, item_pk: int) -> AgendaItem:
-    return get_object_or_404(meeting.agenda_items.select_related("meeting"), pk=item_pk)
-
-
 @login_required
 def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    item = _item_or_404(meeting, item_pk)
+    item = get_object_or_404(meeting.agenda_items, pk=item_pk)
     _require_edit(request, meeting)
     members = _team_members(meeting.team_id)
     if request.method == "POST":
@@ -100,7 +97,7 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                 _flash_problems(request, error)
             return _done(request, meeting, "agenda", anchor=f"item-{item.pk}")
     elif request.method == "GET":
-        if meeting.canceled_at or meeting.has_started(timezone.now()):
+        if not _agenda_open(meeting, timezone.now()):
             messages.error(request, "This agenda can no longer change.")
             return _done(request, meeting, "agenda")
         form = AgendaItemForm(
@@ -117,7 +114,7 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 @require_POST
 def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    item = _item_or_404(meeting, item_pk)
+    item = get_object_or_404(meeting.agenda_items, pk=item_pk)
     _require_edit(request, meeting)
     direction = request.POST.get("direction")
     if direction not in {"up", "down"}:
@@ -137,12 +134,10 @@ def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 @require_POST
 def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    item = _item_or_404(meeting, item_pk)
+    item = get_object_or_404(meeting.agenda_items, pk=item_pk)
     # Attendees may take back their own talking points; everything else is the
     # organizer's and the admins'.
-    own_point = item.added_by_id == request.user.pk and (
-        meeting.attendees.filter(user=request.user).exists()
-    )
+    own_point = item.added_by_id == request.user.pk and _is_attendee(meeting, request.user)
     if not own_point:
         _require_edit(request, meeting)
     try:

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import ActionItemForm, DecisionForm, RecapForm
-from ..models import ActionItem, Decision
 from ._shared import (
     _done,
     _flash_problems,
+    _is_attendee,
     _meeting_or_404,
-    _recap_editable,
+    _recap_open,
     _render_meeting,
     _require_edit,
     _team_members,
@@ -70,9 +70,8 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    decision = get_object_or_404(Decision, meeting=meeting, pk=decision_pk)
+    decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     _require_edit(request, meeting)
-    decision.meeting = meeting
     prefix = f"decision{decision.pk}"
     if request.method == "POST":
         form = DecisionForm(request.POST, prefix=prefix)
@@ -86,7 +85,7 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
                 _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="decisions")
     elif request.method == "GET":
-        if not _recap_editable(meeting):
+        if not _recap_open(meeting, timezone.now()):
             messages.error(request, "The recap can no longer change.")
             return _done(request, meeting, "recap")
         form = DecisionForm(initial={"text": decision.text}, prefix=prefix)
@@ -102,9 +101,8 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
 @require_POST
 def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    decision = get_object_or_404(Decision, meeting=meeting, pk=decision_pk)
+    decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     _require_edit(request, meeting)
-    decision.meeting = meeting
     try:
         services.remove_decision(decision=decision, now=timezone.now())
         messages.success(request, "Decision removed.")
@@ -142,9 +140,8 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    item = get_object_or_404(ActionItem, meeting=meeting, pk=item_pk)
+    item = get_object_or_404(meeting.action_items, pk=item_pk)
     _require_edit(request, meeting)
-    item.meeting = meeting
     members = _team_members(meeting.team_id)
     prefix = f"action{item.pk}"
     if request.method == "POST":
@@ -164,7 +161,7 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                 _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="action-items")
     elif request.method == "GET":
-        if not _recap_editable(meeting):
+        if not _recap_open(meeting, timezone.now()):
             messages.error(request, "The recap can no longer change.")
             return _done(request, meeting, "recap")
         initial = {"description": item.description, "owner": item.owner_id,
@@ -182,9 +179,8 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 @require_POST
 def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    item = get_object_or_404(ActionItem, meeting=meeting, pk=item_pk)
+    item = get_object_or_404(meeting.action_items, pk=item_pk)
     _require_edit(request, meeting)
-    item.meeting = meeting
     try:
         services.remove_action_item(item=item, now=timezone.now())
         messages.success(request, "Action item removed.")
@@ -233,7 +229,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def recap_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
-    if not meeting.attendees.filter(user=request.user).exists():
+    if not _is_attendee(meeting, request.user):
         raise PermissionDenied("Only attendees acknowledge a recap.")
     try:
         services.acknowledge_recap(meeting=meeting, user=request.user, now=timezone.now())
