@@ -44,6 +44,12 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     context = open_context(browser, live, javascript=javascript)
     page = context.new_page()
     seen = watch(page)
+
+    def settle() -> None:
+        # With htmx, each step waits for the swap to finish; plain pages have none.
+        if javascript:
+            settled(page)
+
     login(page, "olga@example.com")
 
     # -- schedule with two attendees --------------------------------------------
@@ -54,8 +60,7 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.get_by_label("Starts").fill("10:00")
     page.get_by_label("Ends").fill("11:00")
     expect(page.get_by_text("Europe/Berlin")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         search = page.get_by_label("Find a team member")
         search.fill("asha")
@@ -71,53 +76,43 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         page.get_by_label("Ben Okafor").check()
     page.get_by_role("button", name="Create meeting").click()
     expect(page.get_by_text("Meeting created.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     meeting = Meeting.objects.get(title="Launch planning")
     assert {a.user.email for a in meeting.attendees.all()} == {
         "olga@example.com", "asha@example.com", "ben@example.com"
     }  # fmt: skip
     expect(page.locator(".local-times")).to_contain_text("for Asha Rao, Kolkata")
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         page.evaluate("window.__stay = 1")
 
     # -- build the agenda in place, then send it ---------------------------------
     page.get_by_role("button", name="Send agenda").click()
     expect(page.get_by_text("Add at least one agenda item.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     expect(page.get_by_text("State the desired outcome")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     page.get_by_label("Desired outcome").fill("Agree on the **launch date**.")
     page.get_by_role("button", name="Save outcome").click()
     expect(page.get_by_text("Desired outcome saved.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     for title, owner, minutes in (("Risks", "Ben Okafor", "20"), ("Date", "Asha Rao", "15")):
         page.get_by_label("Title").fill(title)
         page.get_by_label("Owner").select_option(label=owner)
         page.get_by_label("Time box (minutes)").fill(minutes)
         page.get_by_role("button", name="Add item").click()
         expect(page.locator(".agenda-items")).to_contain_text(title)
-        if javascript:
-            settled(page)
+        settle()
     expect(page.locator(".timebox-total")).to_contain_text("35 min of 60 min")
-    if javascript:
-        settled(page)
+    settle()
     page.get_by_role("button", name="Move “Date” up").click()
     expect(page.locator(".agenda-item .item-title").first).to_have_text("Date")
-    if javascript:
-        settled(page)
+    settle()
     page.get_by_role("button", name="Send agenda").click()
     expect(page.get_by_text("Agenda sent to every attendee.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     expect(page.locator(".meeting-head .status")).to_have_text("Agenda sent")
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         stays_in_place(page)
         screenshot(page, "meeting-agenda")
@@ -134,8 +129,7 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     )
     page.goto(f"/meetings/{meeting.pk}/")
     expect(page.locator(".meeting-head .status")).to_have_text("Awaiting recap")
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         page.evaluate("window.__stay = 1")
 
@@ -144,13 +138,11 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     page.get_by_label("Outcome of “Date”").select_option("decided")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Recap draft saved.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     page.get_by_label("Decision").fill("Launch on the 1st.")
     page.get_by_role("button", name="Add decision").click()
     expect(page.get_by_text("Decision recorded.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     for description, owner in (
         ("Book the launch slot", "Asha Rao"),
         ("Write risk list", "Ben Okafor"),
@@ -159,14 +151,12 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         page.get_by_label("Owner").select_option(label=owner)
         page.get_by_role("button", name="Add action item").click()
         expect(page.get_by_text(f"Action item assigned to {owner}.")).to_be_visible()
-        if javascript:
-            settled(page)
+        settle()
     if javascript:
         screenshot(page, "meeting-recap-editor")
     page.get_by_role("button", name="Publish recap").click()
     expect(page.get_by_text("Recap published to every attendee.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         stays_in_place(page)
         screenshot(page, "meeting-recap")
@@ -182,13 +172,11 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
     watch(page)
     login(page, "asha@example.com")
     expect(page.get_by_role("link", name="Launch planning").first).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     page.get_by_role("link", name="Launch planning").first.click()
     page.get_by_role("button", name="I have read this recap").click()
     expect(page.get_by_text("You acknowledged this recap")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     assert meeting.attendees.get(user=crew["asha"]).acknowledged_at is not None
     context.close()
 
@@ -205,13 +193,11 @@ def test_organizer_bookends_a_meeting(browser, live, crew, javascript):
         page.evaluate("window.__stay = 1")
     page.get_by_role("button", name="Mark done “Write risk list”").click()
     expect(page.get_by_text("“Write risk list” marked done.")).to_be_visible()
-    if javascript:
-        settled(page)
+    settle()
     if javascript:
         # The row changes in place and offers to reopen.
         expect(page.get_by_role("button", name="Reopen “Write risk list”")).to_be_visible()
-        if javascript:
-            settled(page)
+        settle()
         stays_in_place(page)
     else:
         # The page reloads with the "open" filter: the item has left the list.

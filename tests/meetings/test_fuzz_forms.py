@@ -57,6 +57,11 @@ def form(*names: str, **valid: str) -> st.SearchStrategy[dict]:
 
 
 TOMORROW = "2099-01-01"
+# Create and edit post the same meeting form.
+meeting_form = form(
+    "title", "date", "start_time", "end_time", "location", "attendees",
+    title="Sync", date=TOMORROW, start_time="10:00", end_time="11:00",
+)  # fmt: skip
 
 
 def snapshot() -> tuple:
@@ -93,23 +98,13 @@ def as_organizer(client, organizer):
 
 
 @FUZZ
-@given(
-    data=form(
-        "title", "date", "start_time", "end_time", "location", "attendees",
-        title="Sync", date=TOMORROW, start_time="10:00", end_time="11:00",
-    )
-)  # fmt: skip
+@given(data=meeting_form)
 def test_fuzz_create_meeting(as_organizer, member, data):
     check(as_organizer, reverse("meetings:create"), data)
 
 
 @FUZZ
-@given(
-    data=form(
-        "title", "date", "start_time", "end_time", "location", "attendees",
-        title="Sync", date=TOMORROW, start_time="10:00", end_time="11:00",
-    )
-)  # fmt: skip
+@given(data=meeting_form)
 def test_fuzz_edit_meeting(as_organizer, upcoming, data):
     check(as_organizer, reverse("meetings:edit", args=[upcoming.pk]), data)
 
