@@ -220,7 +220,8 @@ def generate(series: Series, *, now: datetime, until: datetime | None = None) ->
         )
         wanted = [(local, moment) for local, moment in found if moment not in existing]
         invited = list(locked.attendees.select_related("user"))
-        template = template_of(locked)
+        # Items fetched once for every meeting made here, not once per meeting.
+        template = AgendaTemplate.objects.prefetch_related("items").filter(series=locked).first()
         created = []
         for _local, moment in wanted:
             try:
@@ -262,12 +263,8 @@ def generate_due(*, now: datetime) -> int:
     due = Series.objects.filter(
         Q(generated_until__isnull=True) | Q(generated_until__lt=until - timedelta(days=1)),
         ended_at__isnull=True,
-    ).values_list("pk", flat=True)
-    created = 0
-    for pk in list(due):
-        series = Series.objects.get(pk=pk)
-        created += len(generate(series, now=now, until=until))
-    return created
+    )
+    return sum(len(generate(series, now=now, until=until)) for series in list(due))
 
 
 # -- changing one meeting or the rest of the series ---------------------------
