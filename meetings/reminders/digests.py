@@ -45,30 +45,37 @@ def queue_daily_digests(*, now: datetime, batch_size: int = 500) -> int:
     Stage is the user's local date, so the unique constraint allows one a day
     however often this runs. Users with nothing to report get no row at all.
     """
-    from ..emails import daily_digest_content, digest_is_empty
-
     queued = 0
     users = User.objects.filter(daily_digest=True, is_active=True).order_by("pk")
-    batch: list[Row] = []
+    due: list[User] = []
     for user in users.iterator(chunk_size=batch_size):
-        if not digest_is_due(user, now):
-            continue
-        stage = now.astimezone(user.zone).date().isoformat()
-        if Notification.objects.filter(
-            kind=Kind.DAILY_DIGEST, stage=stage, recipient=user
-        ).exists():
-            continue
-        if digest_is_empty(daily_digest_content(user, now=now)):
-            continue
-        batch.append(Row(Kind.DAILY_DIGEST, stage, user.pk, None, now))
-        if len(batch) >= batch_size:
-            queued += _queue_rows(batch, now)
-            batch = []
-    queued += _queue_rows(batch, now)
-    return queued
+        if digest_is_due(user, now):
+            due.append(user)
+        if len(due) >= batch_size:
+            queued += _queue_digests(due, now)
+            due = []
+    return queued + _queue_digests(due, now)
 
 
-def _queue_rows(rows: list[Row], now: datetime) -> int:
+def _queue_digests(users: list[User], now: datetime) -> int:
+    from ..emails import daily_digest_content, digest_is_empty
+
+    if not users:
+        return 0
+    stages = {user.pk: now.astimezone(user.zone).date().isoformat() for user in users}
+    # One query for the batch: who already has today's digest (rerun within the hour).
+    queued_today = set(
+        Notification.objects.filter(
+            kind=Kind.DAILY_DIGEST, recipient_id__in=stages, stage__in=set(stages.values())
+        ).values_list("recipient_id", "stage")
+    )
+    rows = [
+        Row(Kind.DAILY_DIGEST, stages[user.pk], user.pk, None, now)
+        for user in users
+        if (user.pk, stages[user.pk]) not in queued_today
+        # Checked last: five queries per user.
+        and not digest_is_empty(daily_digest_content(user, now=now))
+    ]
     if not rows:
         return 0
     with transaction.atomic():
