@@ -50,6 +50,8 @@ from .models import (
     Notification,
     site_url,
 )
+from .reminders.outbox import MANUAL_STAGE_PREFIX
+from .reminders.stages import current_stage
 
 Kind = Notification.Kind
 
@@ -72,14 +74,21 @@ def plain_markdown(text: str) -> str:
 _VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 
+def _verbatim_line(name: str, value, linesep: str) -> str | None:
+    """`name: value` unfolded, for a plain ASCII value without line breaks; None
+    for anything else. Both serializers below write such headers with this."""
+    if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
+        return f"{name}: {value}{linesep}"
+    return None
+
+
 class _VerbatimListHeaders(email_policy.EmailPolicy):
     """The policy Django's serializer was given, but List-Unsubscribe stays one line."""
 
     def _verbatim(self, name: str, value) -> str | None:
-        text = str(value)
-        if name.lower() in _VERBATIM_HEADERS and text.isascii() and not {"\r", "\n"} & set(text):
-            return f"{name}: {text}{self.linesep}"
-        return None
+        if name.lower() not in _VERBATIM_HEADERS:
+            return None
+        return _verbatim_line(name, str(value), self.linesep)
 
     def fold(self, name: str, value) -> str:
         return self._verbatim(name, value) or super().fold(name, value)
@@ -238,9 +247,8 @@ class _WirePolicy(email_policy.Compat32):
     """
 
     def fold_binary(self, name: str, value) -> bytes:
-        if isinstance(value, str) and value.isascii() and "\n" not in value:
-            return f"{name}: {value}{self.linesep}".encode("ascii")
-        return super().fold_binary(name, value)
+        line = _verbatim_line(name, value, self.linesep)
+        return line.encode("ascii") if line else super().fold_binary(name, value)
 
 
 _WIRE_POLICY = _WirePolicy(linesep="\r\n", max_line_length=None)
@@ -593,10 +601,8 @@ def reminder(
         return None
     recipient = notification.recipient
     stage = notification.stage.split("@", 1)[0]
-    if stage.startswith("manual:"):
+    if stage.startswith(MANUAL_STAGE_PREFIX):
         # "Remind now": worded like the stage the meeting is at when it goes out.
-        from .reminders import current_stage
-
         current = current_stage(meeting, now, [kind])
         stage = current.name.split("@", 1)[0] if current else stage
     context = {
