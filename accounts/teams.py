@@ -30,6 +30,11 @@ def memberships_of(request: HttpRequest) -> list[Membership]:
     return cached
 
 
+def forget_memberships(request: HttpRequest) -> None:
+    """Drop the request's cached memberships, after the user joined or left a team."""
+    request._bookend_memberships = None
+
+
 def current_membership(request: HttpRequest) -> Membership | None:
     memberships = memberships_of(request)
     if not memberships:

@@ -16,7 +16,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -37,7 +36,7 @@ from .forms import (
     TeamPolicyForm,
 )
 from .models import Invitation, Membership, Role, User
-from .teams import current_membership, memberships_of, switch_team
+from .teams import current_membership, forget_memberships, memberships_of, switch_team
 from .throttle import login_key
 
 # --- helpers -----------------------------------------------------------------------
@@ -389,6 +388,16 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- invitation acceptance ---------------------------------------------------------
 
 
+def _invitation_used(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """The invitation was taken between showing the page and posting it."""
+    return render(
+        request,
+        "accounts/invitation_invalid.html",
+        {"problem": "used", "invitation": invitation},
+        status=410,
+    )
+
+
 @login_not_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     check = services.check_invitation_token(token)
@@ -401,7 +410,6 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             status=status,
         )
     invitation = check.invitation
-    existing = User.objects.filter(email__iexact=invitation.email).first()
     now = timezone.now()
 
     if request.user.is_authenticated:
@@ -412,13 +420,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                     invitation=invitation, user=request.user, now=now
                 )
             except services.TeamRuleBroken:
-                return render(
-                    request,
-                    "accounts/invitation_invalid.html",
-                    {"problem": "used", "invitation": invitation},
-                    status=410,
-                )
-            request._bookend_memberships = None  # re-read: the user just joined
+                return _invitation_used(request, invitation)
+            forget_memberships(request)  # re-read: the user just joined
             switch_team(request, membership.team_id)
             messages.success(request, f"Welcome to {membership.team.name}.")
             return redirect("meetings:home")
@@ -428,7 +431,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             {"invitation": invitation, "already_member": already},
         )
 
-    if existing is not None:
+    if User.objects.filter(email__iexact=invitation.email).exists():
         # The invited address has an account: log in first, then come back here.
         return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
 
@@ -436,21 +439,15 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         form = SignUpForm(request.POST, email=invitation.email)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    membership = services.sign_up_with_invitation(
-                        invitation=invitation,
-                        display_name=form.cleaned_data["display_name"],
-                        password=form.cleaned_data["password1"],
-                        time_zone=form.cleaned_data["time_zone"],
-                        now=now,
-                    )
-            except services.TeamRuleBroken:
-                return render(
-                    request,
-                    "accounts/invitation_invalid.html",
-                    {"problem": "used", "invitation": invitation},
-                    status=410,
+                membership = services.sign_up_with_invitation(
+                    invitation=invitation,
+                    display_name=form.cleaned_data["display_name"],
+                    password=form.cleaned_data["password1"],
+                    time_zone=form.cleaned_data["time_zone"],
+                    now=now,
                 )
+            except services.TeamRuleBroken:
+                return _invitation_used(request, invitation)
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             switch_team(request, membership.team_id)
             messages.success(request, f"Welcome to Bookend and to {membership.team.name}.")
