@@ -8,8 +8,9 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from meetings import series as series_service
 from meetings import services
-from meetings.models import Meeting
+from meetings.models import Meeting, Series
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -68,6 +69,32 @@ def MeetingFactory(  # noqa: N802 - reads like the other factories
         time_zone=time_zone,
         attendees=attendees,
         now=min(now, starts_at),
+    )
+
+
+def make_series(
+    team: Team,
+    organizer: User,
+    *,
+    first_start: datetime,
+    now: datetime,
+    title: str = "Weekly",
+    duration: timedelta = timedelta(minutes=30),
+    time_zone: str = "UTC",
+    rrule: str = "FREQ=WEEKLY",
+    **extra,
+) -> Series:
+    """A series through the service; `first_start` is naive local time in `time_zone`."""
+    return series_service.create_series(
+        team=team,
+        organizer=organizer,
+        title=title,
+        first_start=first_start,
+        duration=duration,
+        time_zone=time_zone,
+        rrule=rrule,
+        now=now,
+        **extra,
     )
 
 

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from meetings import series as series_service
 from meetings.calendar_views import feed_url, webcal_url
 from meetings.models import Meeting
-from tests.factories import MeetingFactory, MembershipFactory
+from tests.factories import MeetingFactory, MembershipFactory, make_series
 
 pytestmark = pytest.mark.django_db
 
@@ -117,14 +117,13 @@ def test_moved_series_meeting_keeps_its_uid_and_bumps_sequence_without_recurrenc
 ):
     now = timezone.now()
     start = (now + timedelta(days=1)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
-    series = series_service.create_series(
-        team=team,
-        organizer=organizer,
+    series = make_series(
+        team,
+        organizer,
         title="Standup",
         first_start=start,
         duration=timedelta(minutes=15),
         time_zone="Europe/Berlin",
-        rrule="FREQ=WEEKLY",
         attendees=[member],
         now=now,
     )

@@ -9,6 +9,7 @@ import pytest
 from meetings import series as series_service
 from meetings import services
 from meetings.models import AgendaItem, CarriedAction, Meeting
+from tests.factories import make_series
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +18,11 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def series(team, organizer, member):
-    return series_service.create_series(
-        team=team,
-        organizer=organizer,
+    return make_series(
+        team,
+        organizer,
         title="Weekly sync",
         first_start=datetime(2026, 3, 3, 9, 0),
-        duration=timedelta(minutes=30),
         time_zone="Europe/Berlin",
         rrule="FREQ=WEEKLY;BYDAY=TU",
         attendees=[member],

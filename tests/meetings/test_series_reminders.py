@@ -9,33 +9,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings import reminders
+from meetings import reminders, services
 from meetings import series as series_service
 from meetings.models import Attendee, Meeting, Notification, Series
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, make_series, ready_agenda
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def make_series(team, organizer, *, first_start: datetime, title: str = "Weekly"):
-    return series_service.create_series(
-        team=team,
-        organizer=organizer,
-        title=title,
-        first_start=first_start,
-        duration=timedelta(minutes=30),
-        time_zone="UTC",
-        rrule="FREQ=WEEKLY",
-        now=NOW,
-    )
-
-
 def test_generated_meeting_is_scheduled_and_reminded_like_a_single_one(team, organizer, settings):
     settings.SERIES_HORIZON_DAYS = 7
     start = datetime(2026, 3, 5, 15, 0)
-    generated = make_series(team, organizer, first_start=start).meetings.get()
+    generated = make_series(team, organizer, first_start=start, now=NOW).meetings.get()
     single = MeetingFactory(
         team=team,
         organizer=organizer,
@@ -60,7 +47,9 @@ def test_generated_meeting_is_scheduled_and_reminded_like_a_single_one(team, org
 
 def test_moving_one_occurrence_moves_its_reminders(team, organizer, settings):
     settings.SERIES_HORIZON_DAYS = 7
-    meeting = make_series(team, organizer, first_start=datetime(2026, 3, 5, 15)).meetings.get()
+    meeting = make_series(
+        team, organizer, first_start=datetime(2026, 3, 5, 15), now=NOW
+    ).meetings.get()
     before = meeting.next_reminder_at
     series_service.edit_occurrence(
         meeting=meeting,
@@ -76,26 +65,17 @@ def test_moving_one_occurrence_moves_its_reminders(team, organizer, settings):
 
 def test_canceled_occurrence_gets_no_reminders(team, organizer, settings):
     settings.SERIES_HORIZON_DAYS = 7
-    meeting = make_series(team, organizer, first_start=datetime(2026, 3, 5, 15)).meetings.get()
+    meeting = make_series(
+        team, organizer, first_start=datetime(2026, 3, 5, 15), now=NOW
+    ).meetings.get()
     series_service.cancel_occurrence(meeting=meeting, by=organizer, now=NOW)
     reminders.sweep(now=meeting.starts_at - timedelta(hours=1))
     assert not Notification.objects.filter(meeting=meeting).exists()
 
 
 def _sent_series_meeting(team, organizer, member):
-    from meetings import services
-    from tests.factories import ready_agenda
-
-    series = series_service.create_series(
-        team=team,
-        organizer=organizer,
-        title="Weekly",
-        first_start=datetime(2026, 3, 5, 15),
-        duration=timedelta(minutes=30),
-        time_zone="UTC",
-        rrule="FREQ=WEEKLY",
-        attendees=[member],
-        now=NOW,
+    series = make_series(
+        team, organizer, first_start=datetime(2026, 3, 5, 15), attendees=[member], now=NOW
     )
     meeting = series.meetings.get()
     ready_agenda(meeting, by=organizer)
@@ -190,25 +170,16 @@ def test_sweep_queries_stay_constant_with_1000_series(team, organizer, settings)
     once = "FREQ=WEEKLY;COUNT=1"
     # 10 series meet on 5 March, 1,000 on 20 March: one generated meeting each.
     for n in range(10):
-        series_service.create_series(
-            team=team,
-            organizer=organizer,
+        make_series(
+            team,
+            organizer,
             title=f"Early {n}",
             first_start=datetime(2026, 3, 5, 15),
-            duration=timedelta(minutes=30),
-            time_zone="UTC",
             rrule=once,
             now=NOW,
         )
-    late = series_service.create_series(
-        team=team,
-        organizer=organizer,
-        title="Late",
-        first_start=datetime(2026, 3, 20, 15),
-        duration=timedelta(minutes=30),
-        time_zone="UTC",
-        rrule=once,
-        now=NOW,
+    late = make_series(
+        team, organizer, title="Late", first_start=datetime(2026, 3, 20, 15), rrule=once, now=NOW
     )
     clone_series(late, 999)
     assert Series.objects.count() == 1010

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings as django_settings
 
-from meetings import series as series_service
 from meetings import services
 from meetings.models import Meeting, Series
 from meetings.series_tasks import generate_series_occurrences
+from tests.factories import make_series
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +37,12 @@ def test_task_tops_up_series_and_is_idempotent(team, organizer, settings):
     settings.SERIES_HORIZON_DAYS = 14
     now = datetime.now(UTC)
     first = (now + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
-    series = series_service.create_series(
-        team=team,
-        organizer=organizer,
+    series = make_series(
+        team,
+        organizer,
         title="Daily standup",
         first_start=first,
         duration=timedelta(minutes=15),
-        time_zone="UTC",
         rrule="FREQ=DAILY",
         now=now,
     )
@@ -59,17 +58,7 @@ def test_task_tops_up_series_and_is_idempotent(team, organizer, settings):
 def test_task_carries_over_after_a_recap(team, organizer, member):
     now = datetime.now(UTC)
     first = (now + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
-    series = series_service.create_series(
-        team=team,
-        organizer=organizer,
-        title="Weekly",
-        first_start=first,
-        duration=timedelta(minutes=30),
-        time_zone="UTC",
-        rrule="FREQ=WEEKLY",
-        attendees=[member],
-        now=now,
-    )
+    series = make_series(team, organizer, first_start=first, attendees=[member], now=now)
     done, upcoming = series.meetings.all()[:2]
     services.add_action_item(
         meeting=done, description="Order chairs", owner=member, due_date=done.local_date, now=now

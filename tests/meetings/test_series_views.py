@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import series as series_service
 from meetings import services
 from meetings.models import AgendaTemplate, Meeting, Series
+from tests.factories import make_series
 
 pytestmark = pytest.mark.django_db
 
@@ -41,14 +41,12 @@ def form_data(**overrides) -> dict:
 def series(team, organizer, member):
     now = timezone.now()
     first = (now + timedelta(days=2)).astimezone(timezone.get_fixed_timezone(0))
-    return series_service.create_series(
-        team=team,
-        organizer=organizer,
+    return make_series(
+        team,
+        organizer,
         title="Weekly sync",
         first_start=first.replace(tzinfo=None, second=0, microsecond=0),
-        duration=timedelta(minutes=30),
         time_zone="Europe/Berlin",
-        rrule="FREQ=WEEKLY",
         attendees=[member],
         now=now,
     )
