@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Team
 from accounts.teams import current_membership
 
 from .. import series, services
@@ -71,6 +72,43 @@ def _saved_message(meeting: Meeting, before: tuple, now: datetime) -> str:
     return "Meeting moved." if moved else "Meeting saved."
 
 
+def _create(request: HttpRequest, team: Team, data: dict, now: datetime) -> tuple[Meeting, str]:
+    """Create the meeting; returns it with the flash message for the organizer."""
+    meeting = services.create_meeting(
+        team=team,
+        organizer=request.user,
+        title=data["title"],
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        time_zone=timezone.get_current_timezone_name(),
+        location=data["location"],
+        attendees=data["attendees"],
+        now=now,
+    )
+    if data["starts_at"] <= now:
+        return meeting, (
+            "Meeting recorded. It already started, so it is held without "
+            "agenda; write the recap when it ends."
+        )
+    return meeting, "Meeting created. Now build its agenda."
+
+
+def _update(request: HttpRequest, meeting: Meeting, data: dict, now: datetime) -> str:
+    """Save the edit; returns the flash message for the organizer."""
+    before = (meeting.starts_at, meeting.ends_at, meeting.sequence)
+    services.update_meeting(
+        meeting=meeting,
+        by=request.user,
+        title=data["title"],
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        location=data["location"],
+        attendees=data["attendees"],
+        now=now,
+    )
+    return _saved_message(meeting, before, now)
+
+
 def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
     if meeting is None:
         membership = current_membership(request)
@@ -85,46 +123,18 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
     if request.method == "POST":
         form = MeetingForm(request.POST, members=members, organizer=organizer)
         if form.is_valid():
-            data = form.cleaned_data
             now = timezone.now()
             try:
                 if meeting is None:
-                    meeting = services.create_meeting(
-                        team=team,
-                        organizer=request.user,
-                        title=data["title"],
-                        starts_at=data["starts_at"],
-                        ends_at=data["ends_at"],
-                        time_zone=timezone.get_current_timezone_name(),
-                        location=data["location"],
-                        attendees=data["attendees"],
-                        now=now,
-                    )
-                    if data["starts_at"] <= now:
-                        messages.success(
-                            request,
-                            "Meeting recorded. It already started, so it is held without "
-                            "agenda; write the recap when it ends.",
-                        )
-                    else:
-                        messages.success(request, "Meeting created. Now build its agenda.")
+                    meeting, message = _create(request, team, form.cleaned_data, now)
                 else:
-                    before = (meeting.starts_at, meeting.ends_at, meeting.sequence)
-                    services.update_meeting(
-                        meeting=meeting,
-                        by=request.user,
-                        title=data["title"],
-                        starts_at=data["starts_at"],
-                        ends_at=data["ends_at"],
-                        location=data["location"],
-                        attendees=data["attendees"],
-                        now=now,
-                    )
-                    messages.success(request, _saved_message(meeting, before, now))
-                return redirect("meetings:detail", meeting.pk)
+                    message = _update(request, meeting, form.cleaned_data, now)
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                for problem in error.messages:
+                    form.add_error(None, problem)
+            else:
+                messages.success(request, message)
+                return redirect("meetings:detail", meeting.pk)
     else:
         initial = MeetingForm.initial_for(meeting) if meeting else MeetingForm.initial_new()
         form = MeetingForm(initial=initial, members=members, organizer=organizer)
