@@ -7,6 +7,8 @@ changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,9 +29,9 @@ def _link_problem(request: HttpRequest, problem: str) -> HttpResponse:
     )
 
 
-def _read(request: HttpRequest, purpose: str, token: str) -> dict | HttpResponse:
+def _read(request: HttpRequest, purpose: str, token: str, now: datetime) -> dict | HttpResponse:
     try:
-        return signing.read_token(purpose, token, now=timezone.now())
+        return signing.read_token(purpose, token, now=now)
     except signing.LinkExpired:
         return _link_problem(request, "expired")
     except signing.LinkInvalid:
@@ -40,7 +42,8 @@ def _read(request: HttpRequest, purpose: str, token: str) -> dict | HttpResponse
 @require_http_methods(["GET"])
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     """One click on "I have read this" in the recap digest records the acknowledgement."""
-    data = _read(request, signing.ACKNOWLEDGE, token)
+    now = timezone.now()
+    data = _read(request, signing.ACKNOWLEDGE, token, now)
     if isinstance(data, HttpResponse):
         return data
     attendee = (
@@ -51,7 +54,7 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     if attendee is None:
         return _link_problem(request, "invalid")
     try:
-        newly = attendee.acknowledge(now=timezone.now())
+        newly = attendee.acknowledge(now=now)
     except RuleBroken:
         return _link_problem(request, "invalid")
     return render(
@@ -73,7 +76,8 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation button (link scanners must not unsubscribe anyone);
     POST, from that button or a mail client's one-click, unsubscribes."""
-    data = _read(request, signing.UNSUBSCRIBE, token)
+    now = timezone.now()
+    data = _read(request, signing.UNSUBSCRIBE, token, now)
     if isinstance(data, HttpResponse):
         return data
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
@@ -98,11 +102,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "meeting": meeting,
         "profile_path": reverse("accounts:profile"),
     }
-    if meeting is not None and meeting.starts_at <= timezone.now():
+    if meeting is not None and meeting.starts_at <= now:
         # An old agenda email's link: once the meeting has started there are no
         # more agenda emails to stop, and declining it after the fact would
         # rewrite who was expected there. Say so; change nothing (GET or POST).
-        context["over"] = meeting.ends_at <= timezone.now()
+        context["over"] = meeting.ends_at <= now
         return render(request, "meetings/email_pages/meeting_started.html", context)
     if request.method != "POST":
         return render(request, "meetings/email_pages/unsubscribe.html", context)
