@@ -57,6 +57,22 @@ def run_tasks():
         yield run_tasks_now, calls
 
 
+@pytest.fixture
+def agenda_delivered(meeting, organizer, now, run_tasks, django_capture_on_commit_callbacks):
+    """`meeting` with its agenda sent and delivered; the outbox emptied afterwards."""
+    run_tasks[0][0] = now
+    ready_agenda(meeting, by=organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_agenda(meeting=meeting, by=organizer, now=now)
+    mail.outbox.clear()
+    return meeting
+
+
+def ics_text(message) -> str:
+    ics = message.attachments[0][1]
+    return ics.decode() if isinstance(ics, bytes) else ics
+
+
 def pending_reminder(meeting, user, now, stage="after_end@x") -> Notification:
     return Notification.objects.create(
         meeting=meeting,
@@ -242,20 +258,15 @@ def test_canceled_meeting_gets_nothing(meeting, organizer, member, now):
 
 
 def test_cancellation_after_a_sent_agenda_tells_attendees_with_a_cancel_invite(
-    meeting, organizer, member, now, run_tasks, django_capture_on_commit_callbacks
+    agenda_delivered, organizer, member, now, django_capture_on_commit_callbacks
 ):
-    run_tasks[0][0] = now
-    ready_agenda(meeting, by=organizer)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.send_agenda(meeting=meeting, by=organizer, now=now)
-    mail.outbox.clear()
+    meeting = agenda_delivered
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_meeting(meeting=meeting, by=organizer, now=now + timedelta(hours=1))
     assert len(mail.outbox) == 2
     message = mail.outbox[0]
     assert message.subject.startswith("Canceled:")
-    ics = message.attachments[0][1]
-    assert "METHOD:CANCEL" in (ics.decode() if isinstance(ics, bytes) else ics)
+    assert "METHOD:CANCEL" in ics_text(message)
 
 
 def _reminders_for_many(team, meeting, now, count):
@@ -298,22 +309,16 @@ def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypat
 
 
 def test_moving_a_meeting_with_a_sent_agenda_sends_the_new_invitation(
-    meeting, organizer, member, now, run_tasks, django_capture_on_commit_callbacks
+    agenda_delivered, organizer, member, now, django_capture_on_commit_callbacks
 ):
-    run_tasks[0][0] = now
-    ready_agenda(meeting, by=organizer)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.send_agenda(meeting=meeting, by=organizer, now=now)
-    mail.outbox.clear()
+    meeting = agenda_delivered
     new_start = meeting.starts_at + timedelta(hours=3)
     with django_capture_on_commit_callbacks(execute=True):
         services.update_meeting(meeting=meeting, by=organizer, title=meeting.title,
                                 starts_at=new_start, ends_at=new_start + timedelta(hours=1),
                                 now=now + timedelta(minutes=5))  # fmt: skip
     assert sorted(m.to[0] for m in mail.outbox) == sorted([organizer.email, member.email])
-    ics = mail.outbox[0].attachments[0][1]
-    ics = ics.decode() if isinstance(ics, bytes) else ics
-    assert "SEQUENCE:2" in ics
+    assert "SEQUENCE:2" in ics_text(mail.outbox[0])
     meeting.refresh_from_db()
     assert meeting.next_reminder_at == new_start + timedelta(hours=2)  # 1 h after the new end
 
