@@ -145,3 +145,10 @@ def ended(team, organizer, member):
     ready_agenda(meeting, by=organizer, items=2)
     meeting.send_agenda(by=organizer, now=starts - timedelta(days=1))
     return meeting
+
+
+@pytest.fixture
+def as_organizer(client, organizer):
+    """The test client, logged in as the organizer."""
+    client.force_login(organizer)
+    return client

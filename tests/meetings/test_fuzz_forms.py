@@ -91,12 +91,6 @@ def check(client, path: str, data: dict, *, method: str = "post") -> None:
             assert "errorlist" in body or "message-error" in body
 
 
-@pytest.fixture
-def as_organizer(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 @FUZZ
 @given(data=meeting_form)
 def test_fuzz_create_meeting(as_organizer, member, data):

@@ -20,12 +20,6 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.wsgi_request._messages]
 
 
-@pytest.fixture
-def as_organizer(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def test_desired_outcome_saved_by_plain_post_redirects_to_agenda(as_organizer, upcoming):
     response = as_organizer.post(
         url("agenda_outcome", upcoming.pk), {"desired_outcome": "Pick a launch date."}

@@ -20,12 +20,6 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.wsgi_request._messages]
 
 
-@pytest.fixture
-def as_organizer(client, organizer):
-    client.force_login(organizer)
-    return client
-
-
 def action_data(owner, due, description="Write the plan") -> dict:
     return {
         "action-description": description,
