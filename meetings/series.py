@@ -290,7 +290,7 @@ def edit_occurrence(
 ) -> Meeting:
     """Change this meeting only. `occurrence_start` is kept, so it stays the same
     instance and a later generation does not recreate it."""
-    row = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    row = meeting._locked()
     if not row.can_be_changed_by(by):
         raise PermissionError("Only the organizer and team admins change this meeting.")
     _require_not_started(row, now)

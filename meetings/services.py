@@ -228,12 +228,9 @@ def reopen_action_item(*, item: ActionItem) -> ActionItem:
 
 # -- Editing from the meeting page ---------------------------------------------
 # The meeting page changes a meeting piece by piece. Each service below locks the
-# meeting row first, so a change cannot interleave with a send, a publish or a
-# cancel of the same meeting, then re-checks the rule against the locked row.
-
-
-def _lock(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+# meeting row first (`Meeting._locked`), so a change cannot interleave with a
+# send, a publish or a cancel of the same meeting, then re-checks the rule
+# against the locked row.
 
 
 def _check_agenda_open(row: Meeting, now: datetime) -> None:
@@ -271,7 +268,7 @@ def update_meeting(
     Moving the times is refused where it would break a recorded fact: an agenda
     sent before the new start, a recap published after the new end.
     """
-    row = _lock(meeting)
+    row = meeting._locked()
     if row.canceled_at:
         raise RuleBroken("This meeting is canceled and can no longer change.")
     problems = []
@@ -326,7 +323,7 @@ def update_meeting(
 
 @transaction.atomic
 def set_desired_outcome(*, meeting: Meeting, text: str, now: datetime) -> Meeting:
-    row = _lock(meeting)
+    row = meeting._locked()
     _check_agenda_open(row, now)
     if row.agenda_sent_at and not text.strip():
         raise RuleBroken("A sent agenda must state the desired outcome.")
@@ -348,7 +345,7 @@ def propose_agenda_item(
     now: datetime,
 ) -> AgendaItem:
     """Add an item (the organizer) or a talking point (an attendee) before the start."""
-    _check_agenda_open(_lock(meeting), now)
+    _check_agenda_open(meeting._locked(), now)
     return add_agenda_item(
         meeting=meeting,
         title=title,
@@ -369,7 +366,7 @@ def edit_agenda_item(
     notes: str,
     now: datetime,
 ) -> AgendaItem:
-    row = _lock(item.meeting)
+    row = item.meeting._locked()
     _check_agenda_open(row, now)
     if owner is not None:
         _require_members(row.team, [owner], "agenda item owner")
@@ -382,7 +379,7 @@ def edit_agenda_item(
 @transaction.atomic
 def move_agenda_item(*, item: AgendaItem, offset: int, now: datetime) -> AgendaItem:
     """Move an item up (-1) or down (+1); renumber so positions are 0..n-1 again."""
-    row = _lock(item.meeting)
+    row = item.meeting._locked()
     _check_agenda_open(row, now)
     items = list(row.agenda_items.order_by("position", "pk"))
     index = next(i for i, other in enumerate(items) if other.pk == item.pk)
@@ -397,7 +394,7 @@ def move_agenda_item(*, item: AgendaItem, offset: int, now: datetime) -> AgendaI
 
 @transaction.atomic
 def remove_agenda_item(*, item: AgendaItem, now: datetime) -> None:
-    row = _lock(item.meeting)
+    row = item.meeting._locked()
     _check_agenda_open(row, now)
     if row.agenda_sent_at and row.agenda_items.count() <= 1:
         raise RuleBroken("A sent agenda keeps at least one item; add another first.")
@@ -415,7 +412,7 @@ def save_recap(
     now: datetime,
 ) -> Meeting:
     """Save the recap draft: summary, notes, the no-action-items flag, item outcomes."""
-    row = _lock(meeting)
+    row = meeting._locked()
     _check_recap_open(row, now)
     row.recap_summary, row.recap_notes, row.no_action_items = summary, notes, no_action_items
     row.save(update_fields=["recap_summary", "recap_notes", "no_action_items"])
@@ -433,13 +430,13 @@ def save_recap(
 
 @transaction.atomic
 def record_decision(*, meeting: Meeting, text: str, now: datetime) -> Decision:
-    _check_recap_open(_lock(meeting), now)
+    _check_recap_open(meeting._locked(), now)
     return add_decision(meeting=meeting, text=text)
 
 
 @transaction.atomic
 def remove_decision(*, decision: Decision, now: datetime) -> None:
-    _check_recap_open(_lock(decision.meeting), now)
+    _check_recap_open(decision.meeting._locked(), now)
     decision.delete()
 
 
@@ -454,7 +451,7 @@ def assign_action_item(
     now: datetime,
 ) -> ActionItem:
     """An action item written into the recap draft; untick "no action items" if it was set."""
-    row = _lock(meeting)
+    row = meeting._locked()
     _check_recap_open(row, now)
     item = add_action_item(
         meeting=row,
@@ -473,7 +470,7 @@ def assign_action_item(
 
 @transaction.atomic
 def remove_action_item(*, item: ActionItem, now: datetime) -> None:
-    _check_recap_open(_lock(item.meeting), now)
+    _check_recap_open(item.meeting._locked(), now)
     item.delete()
 
 
@@ -502,7 +499,7 @@ def save_and_publish_recap(
 
 @transaction.atomic
 def edit_decision(*, decision: Decision, text: str, now: datetime) -> Decision:
-    _check_recap_open(_lock(decision.meeting), now)
+    _check_recap_open(decision.meeting._locked(), now)
     decision.text = text
     decision.full_clean(exclude={"meeting"})
     decision.save(update_fields=["text"])
@@ -514,7 +511,7 @@ def edit_action_item(
     *, item: ActionItem, description: str, owner: User, due_date: date, now: datetime
 ) -> ActionItem:
     """Reword, reassign or move a drafted action item; rule 5 is checked again."""
-    row = _lock(item.meeting)
+    row = item.meeting._locked()
     _check_recap_open(row, now)
     item.description, item.owner, item.due_date = description, owner, due_date
     item.full_clean(exclude={"meeting", "created_by"})
