@@ -131,9 +131,20 @@ class Meeting(models.Model):
         HELD_WITHOUT_AGENDA = "held_without_agenda", "Held without agenda"
         CANCELED = "canceled", "Canceled"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="meetings")
+    # No index of their own on team and series: meeting_team_starts_idx leads with
+    # the team, and meeting_unique_series_occurrence (series_id IS NOT NULL) serves
+    # any lookup by series. Every index is written again when a row moves, and the
+    # reminder sweep moves a thousand rows a minute at scale.
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="meetings", db_index=False
+    )
     series = models.ForeignKey(
-        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings"
+        Series,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings",
+        db_index=False,
     )
     # The occurrence's original start in a series, the idempotency key of expansion;
     # kept when one occurrence is moved.
@@ -152,8 +163,15 @@ class Meeting(models.Model):
         blank=True, help_text="The bottom line: what this meeting should decide or produce."
     )
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Partial indexes below (only set values), for deleting a user.
     agenda_sent_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     agenda_amended_at = models.DateTimeField(null=True, blank=True, editable=False)
     # iCalendar SEQUENCE: bumped on every change attendees are told about.
@@ -166,7 +184,13 @@ class Meeting(models.Model):
     )
     recap_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     recap_published_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     canceled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -252,6 +276,16 @@ class Meeting(models.Model):
                 name="meeting_reminder_due_idx",
             ),
             models.Index(fields=["team", "starts_at"], name="meeting_team_starts_idx"),
+            models.Index(
+                fields=["agenda_sent_by"],
+                condition=Q(agenda_sent_by__isnull=False),
+                name="meeting_agenda_sent_by_idx",
+            ),
+            models.Index(
+                fields=["recap_published_by"],
+                condition=Q(recap_published_by__isnull=False),
+                name="meeting_recap_published_by_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -694,8 +728,15 @@ class Notification(models.Model):
     Kind = NotificationKind
     State = NotificationState
 
+    # notification_once_per_meeting_stage (meeting_id IS NOT NULL) serves lookups by
+    # meeting; a separate index would be one more write per outbox row.
     meeting = models.ForeignKey(
-        Meeting, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Meeting,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     stage = models.CharField(max_length=40, help_text="Which reminder stage or digest version.")
