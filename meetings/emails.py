@@ -11,25 +11,15 @@ a reminder that is no longer needed renders to None and is not sent.
 from __future__ import annotations
 
 import contextlib
-import functools
-import io
-import secrets
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from email import charset as email_charset
 from email import policy as email_policy
-from email.generator import BytesGenerator
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.core.mail.utils import DNS_NAME
 from django.db.models import Exists, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -52,6 +42,7 @@ from .models import (
 )
 from .reminders.outbox import MANUAL_STAGE_PREFIX
 from .reminders.stages import current_stage
+from .wire import envelope_address, wire_bytes
 
 Kind = Notification.Kind
 
@@ -201,7 +192,7 @@ def send(message: EmailMultiAlternatives) -> None:
 
 
 def _send_one(backend, message: EmailMultiAlternatives) -> bool:
-    """Over SMTP, the fast serializer below when the message has its usual shape;
+    """Over SMTP, the fast serializer (wire.py) when the message has its usual shape;
     through the backend (Django's serializer) otherwise, and for other backends
     (the console in development, locmem in tests keep getting message objects)."""
     import smtplib
@@ -213,116 +204,11 @@ def _send_one(backend, message: EmailMultiAlternatives) -> bool:
     if backend.connection is None:
         raise smtplib.SMTPServerDisconnected("No SMTP connection.")
     backend.connection.sendmail(
-        _envelope_address(message.from_email),
-        [_envelope_address(address) for address in message.recipients()],
+        envelope_address(message.from_email),
+        [envelope_address(address) for address in message.recipients()],
         raw,
     )
     return True
-
-
-# -- the wire format ----------------------------------------------------------------------
-#
-# Why not `message.message().as_bytes()`: Django builds the MIME tree with the
-# modern `email` policy, which parses every header it sets through the header
-# registry and re-folds it on output. That is ~5 ms of CPU per message, several
-# times the rendering and the SMTP exchange together, and it made delivery
-# CPU-bound. Our messages have one shape (text + HTML alternative, our own
-# headers), which the compat32 MIME classes serialize in a fraction of that.
-# Anything else (attachments such as the agenda's .ics, cc/bcc) takes Django's path.
-
-_BODY_CHARSET = email_charset.Charset("utf-8")
-# Quoted-printable: readable on the wire and 7-bit safe, as Django's text parts.
-_BODY_CHARSET.body_encoding = email_charset.QP
-
-
-# No folding of ASCII headers: compat32 would move a long unbreakable value (the
-# List-Unsubscribe URL) to a continuation line, and parsers then read it with a
-# leading space. Lines stay far below SMTP's 998; non-ASCII values fold below.
-class _WirePolicy(email_policy.Compat32):
-    """compat32 that writes plain ASCII header values as they are.
-
-    compat32 runs every header through `Header.encode` even with folding off
-    (a third of the serializing time); our ASCII values are already checked for
-    line breaks, so `name: value` is exactly what it would write.
-    """
-
-    def fold_binary(self, name: str, value) -> bytes:
-        line = _verbatim_line(name, value, self.linesep)
-        return line.encode("ascii") if line else super().fold_binary(name, value)
-
-
-_WIRE_POLICY = _WirePolicy(linesep="\r\n", max_line_length=None)
-_ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
-
-
-@functools.lru_cache(maxsize=4096)
-def _envelope_address(address: str) -> str:
-    # Django's own check (rejects CR/LF and anything but one mailbox, IDNA-encodes
-    # the domain); cached, as the same addresses come back with every burst.
-    # prep_address uses no instance state (Django 6.1), so no backend is needed.
-    return SMTPBackend.prep_address(None, address)
-
-
-class _EncodedWords:
-    """A non-ASCII header value as RFC 2047 encoded words, folded at 76 columns
-    (an encoded word may not be longer), whatever the policy says."""
-
-    def __init__(self, value: str, name: str) -> None:
-        self.header = Header(value, "utf-8", header_name=name)
-
-    def encode(self, linesep: str, maxlinelen: int | None = None) -> str:
-        return self.header.encode(linesep=linesep, maxlinelen=76)
-
-
-def _header(name: str, value: str) -> str | _EncodedWords:
-    if "\n" in value or "\r" in value:
-        raise ValueError(f"Header values can't contain newlines, got {value!r}.")
-    return value if value.isascii() else _EncodedWords(value, name)
-
-
-def _addresses(values: Sequence[str]) -> str:
-    for value in values:
-        _header("To", value)
-    return ", ".join(formataddr(pair, charset="utf-8") for pair in getaddresses(list(values)))
-
-
-def wire_bytes(message: EmailMultiAlternatives) -> bytes | None:
-    """The message as SMTP bytes, or None when it is not plain text + one HTML part."""
-    alternatives = getattr(message, "alternatives", [])
-    if (
-        message.attachments
-        or message.cc
-        or message.bcc
-        or message.content_subtype != "plain"
-        or (message.encoding or settings.DEFAULT_CHARSET).lower() not in ("utf-8", "utf8")
-        or len(alternatives) != 1
-        or alternatives[0].mimetype != "text/html"
-        or any(name.lower() in _ADDRESS_HEADERS | {"bcc"} for name in message.extra_headers)
-    ):
-        return None
-    # A boundary starting with "=_" can never occur in quoted-printable text
-    # (which writes "=" as "=3D"), so the generator need not search the parts for
-    # it (it compiles a regular expression per message to do that).
-    root = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(16)}", policy=_WIRE_POLICY)
-    for content, subtype in ((message.body, "plain"), (alternatives[0].content, "html")):
-        # Like Django's set_content: a text part ends with a line break.
-        content = content if content.endswith("\n") else content + "\n"
-        root.attach(MIMEText(content, subtype, _BODY_CHARSET, policy=_WIRE_POLICY))
-    root["Subject"] = _header("Subject", str(message.subject))
-    root["From"] = _addresses([message.from_email])
-    root["To"] = _addresses(message.to)
-    if message.reply_to:
-        root["Reply-To"] = _addresses(message.reply_to)
-    names = {name.lower() for name in message.extra_headers}
-    if "date" not in names:
-        root["Date"] = format_datetime(datetime.now(UTC))
-    if "message-id" not in names:
-        root["Message-ID"] = make_msgid(domain=str(DNS_NAME))
-    for name, value in message.extra_headers.items():
-        root[name] = _header(name, str(value))
-    buffer = io.BytesIO()
-    BytesGenerator(buffer, policy=_WIRE_POLICY).flatten(root)
-    return buffer.getvalue()
 
 
 # -- shared pieces ----------------------------------------------------------------------
