@@ -51,6 +51,14 @@ def header_line(name: str, value: str) -> str:
 
 
 def addresses(values: Sequence[str]) -> str:
+    return _address_list(tuple(values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_list(values: tuple[str, ...]) -> str:
+    # Cached: parsing addresses is a tenth of a message's serializing time, and the
+    # same sender and recipients come back with every burst. A refused value
+    # raises, and exceptions are not cached.
     for value in values:
         header_line("To", value)  # refuses line breaks before parsing
     return ", ".join(formataddr(pair, charset="utf-8") for pair in getaddresses(list(values)))
