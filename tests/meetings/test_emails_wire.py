@@ -117,3 +117,10 @@ def test_send_over_smtp_delivers_the_fast_bytes(settings):
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "agenda" in parsed.get_body(("html",)).get_content()
     assert str(_parse(second.original_content)["Subject"]) == "Second over the same connection"
+
+
+def test_a_newline_in_an_address_is_refused_every_time():
+    # The parsed address lists are cached; a refused one must never be.
+    for _ in range(2):
+        with pytest.raises(ValueError, match="newlines"):
+            wire_bytes(_message(to=["zoe@example.com\r\nBcc: victim@example.com"]))
