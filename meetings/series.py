@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User
 
-from . import recurrence, reminders, services
+from . import recurrence, services
 from .models import (
     ActionItem,
     AgendaItem,
@@ -400,17 +400,19 @@ def split_series(
         if moment is None or moment <= now:
             services.cancel_meeting(meeting=m, by=by, now=now)
             continue
-        Meeting.objects.filter(pk=m.pk).update(
-            series=new,
-            occurrence_start=moment,
+        Meeting.objects.filter(pk=m.pk).update(series=new, occurrence_start=moment)
+        # The rest is an ordinary change: a new version when attendees see a
+        # difference, reminders follow the times, and attendees holding a sent
+        # agenda get the updated invitation.
+        services.update_meeting(
+            meeting=m,
+            by=by,
+            title=title,
             starts_at=moment,
             ends_at=moment + duration,
-            title=title,
             location=location,
-            sequence=m.sequence + 1,
+            now=now,
         )
-        m.refresh_from_db()
-        reminders.reschedule(m, now=now)
     generate(new, now=now, until=until)
     return new
 

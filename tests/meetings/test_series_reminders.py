@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -204,3 +205,35 @@ def test_sweep_queries_stay_constant_with_1000_series(team, organizer, settings)
         f"\nsweep of 1,000 due series meetings: {len(thousand)} queries "
         f"(10 due: {len(ten)}), {sweep_seconds * 1000:.0f} ms"
     )
+
+
+def test_splitting_a_series_sends_the_moved_meeting_its_new_invitation(
+    team, organizer, member, settings
+):
+    settings.SERIES_HORIZON_DAYS = 7
+    series, meeting = _sent_series_meeting(team, organizer, member)
+    before = _digest_stages(meeting)
+    old_start = meeting.starts_at
+    series_service.split_series(
+        meeting=meeting,
+        by=organizer,
+        title="Planning, now at four",
+        local_start=(old_start + timedelta(hours=1)).astimezone(ZoneInfo(series.time_zone)).time(),
+        duration=timedelta(minutes=30),
+        rrule=series.rrule,
+        location="",
+        now=NOW,
+    )
+    moved = Meeting.objects.get(pk=meeting.pk)
+    assert moved.series_id != series.pk and moved.starts_at == old_start + timedelta(hours=1)
+    assert moved.next_reminder_at == reminders.next_reminder_time(moved, NOW, handled=False)
+    new = {
+        (stage, recipient)
+        for stage, recipient in Notification.objects.filter(
+            meeting=meeting, kind=Notification.Kind.AGENDA_DIGEST
+        ).values_list("stage", "recipient_id")
+        if stage not in before
+    }
+    # SEQUENCE 2, marked as moved, to the organizer and the attendee.
+    assert {recipient for _, recipient in new} == {organizer.pk, member.pk}
+    assert all(stage.startswith("2@") for stage, _ in new)
