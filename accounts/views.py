@@ -8,6 +8,8 @@ team), and a plain member gets 403 for admin actions.
 
 from __future__ import annotations
 
+import logging
+
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
@@ -37,7 +39,9 @@ from .forms import (
 )
 from .models import Invitation, Membership, Role, User
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
-from .throttle import login_key
+from .throttle import login_key, reset_allowed
+
+log = logging.getLogger(__name__)
 
 # --- helpers -----------------------------------------------------------------------
 
@@ -155,6 +159,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        if not reset_allowed(self.request, form.cleaned_data["email"]):
+            # The same page as a sent link, so the limit tells nobody whether the
+            # address has an account; only the email is not sent.
+            log.warning("password reset throttled")
+            return HttpResponseRedirect(self.get_success_url())
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
 

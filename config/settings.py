@@ -185,6 +185,17 @@ AXES_USERNAME_CALLABLE = "accounts.throttle.login_key"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Password-reset emails per hour, per address and per client IP: a reset form
+# must not become a way to flood somebody's mailbox (accounts/throttle.py).
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 3, minimum=1)
+PASSWORD_RESETS_PER_CLIENT = env_int("PASSWORD_RESETS_PER_CLIENT", 20, minimum=1)
+
+# The cache holds the password-reset counters; shared (Redis) when several web
+# processes run, so that the limits hold across them.
+try:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+except (ImproperlyConfigured, KeyError, ValueError) as exc:
+    raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from None
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -18,9 +18,8 @@ APP_SERVICES = [name for name, spec in SERVICES.items() if spec.get("image") == 
 def settings_env_names() -> set[str]:
     """Every environment variable config/settings.py reads."""
     source = (ROOT / "config" / "settings.py").read_text()
-    pattern = (
-        r'(?:os\.environ\.get|env_bool|env_int|env_list|env\.db_url|env\.email_url)\(\s*"(\w+)"'
-    )
+    readers = r"os\.environ\.get|env_bool|env_int|env_list|env\.(?:db|email|cache)_url"
+    pattern = rf'(?:{readers})\(\s*"(\w+)"'
     return set(re.findall(pattern, source))
 
 

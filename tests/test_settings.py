@@ -20,7 +20,8 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
         "django.setup(); from django.conf import settings as s; "
         "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, "
-        "s.MAILERS['default']['BACKEND'], s.TIME_ZONE, s.USE_TZ, s.ALLOWED_HOSTS)"
+        "s.MAILERS['default']['BACKEND'], s.CACHES['default']['BACKEND'], s.TIME_ZONE, "
+        "s.USE_TZ, s.ALLOWED_HOSTS)"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -35,11 +36,12 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
 def test_defaults_are_the_embedded_setup():
     result = load_settings(SECRET_KEY=SECRET)
     assert result.returncode == 0, result.stderr
-    debug, engine, broker, mailer, tz, use_tz, hosts = result.stdout.split(" ", 6)
+    debug, engine, broker, mailer, cache, tz, use_tz, hosts = result.stdout.split(" ", 7)
     assert debug == "False"
     assert engine == "django.db.backends.sqlite3"
     assert broker == "filesystem://"
     assert mailer == "django.core.mail.backends.console.EmailBackend"
+    assert cache == "django.core.cache.backends.locmem.LocMemCache"
     assert (tz, use_tz, hosts.strip()) == ("UTC", "True", "[]")
 
 
@@ -49,6 +51,7 @@ def test_environment_selects_postgres_redis_and_smtp():
         DATABASE_URL="postgres://u:p@db.internal:5432/bookend",
         CELERY_BROKER_URL="redis://cache.internal:6379/2",
         EMAIL_URL="smtp://mail.internal:1025",
+        CACHE_URL="redis://cache.internal:6379/1",
         ALLOWED_HOSTS="a.example.com, b.example.com",
     )
     assert result.returncode == 0, result.stderr
@@ -56,6 +59,7 @@ def test_environment_selects_postgres_redis_and_smtp():
     assert "django.db.backends.postgresql" in out
     assert "redis://cache.internal:6379/2" in out
     assert "smtp.EmailBackend" in out
+    assert "django.core.cache.backends.redis.RedisCache" in out
     assert "['a.example.com', 'b.example.com']" in out
 
 
@@ -70,6 +74,8 @@ def test_environment_selects_postgres_redis_and_smtp():
         ({"SECRET_KEY": SECRET, "REMINDER_SWEEP_SECONDS": "often"}, "not a whole number"),
         ({"SECRET_KEY": SECRET, "REMINDER_SWEEP_SECONDS": "0"}, "must be at least 1"),
         ({"SECRET_KEY": SECRET, "SITE_URL": "bookend.example.com"}, "SITE_URL"),
+        ({"SECRET_KEY": SECRET, "CACHE_URL": "nonsense"}, "CACHE_URL"),
+        ({"SECRET_KEY": SECRET, "PASSWORD_RESETS_PER_ADDRESS": "0"}, "must be at least 1"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(env, message):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -51,3 +53,57 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
 def test_password_reset_pages_are_public(client, db):
     for name in ("accounts:password_reset", "accounts:password_reset_done"):
         assert client.get(reverse(name)).status_code == 200
+
+
+def _request_reset(client, email: str, ip: str = "203.0.113.7"):
+    response = client.post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=ip)
+    # Throttled or not, the visitor sees the same page: it tells nobody whether
+    # the address has an account or was asked for too often.
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:password_reset_done")
+
+
+def test_password_reset_mails_one_address_at_most_its_hourly_limit(client, settings):
+    settings.PASSWORD_RESETS_PER_ADDRESS = 3
+    UserFactory(email="kim@example.com")
+    for typed in ("kim@example.com", "KIM@example.com", " Kim@Example.com ", "kim@example.com"):
+        _request_reset(client, typed, ip=f"198.51.100.{len(mail.outbox) + 1}")
+    assert len(mail.outbox) == 3
+    # Another address is not held back by Kim's limit.
+    UserFactory(email="lee@example.com")
+    _request_reset(client, "lee@example.com")
+    assert [m.to for m in mail.outbox[3:]] == [["lee@example.com"]]
+
+
+def test_password_reset_mails_from_one_client_at_most_its_hourly_limit(client, settings):
+    settings.PASSWORD_RESETS_PER_CLIENT = 2
+    for n in range(3):
+        UserFactory(email=f"person{n}@example.com")
+        _request_reset(client, f"person{n}@example.com")
+    assert len(mail.outbox) == 2
+    _request_reset(client, "person2@example.com", ip="192.0.2.99")
+    assert len(mail.outbox) == 3
+
+
+def test_the_limit_holds_in_a_shared_redis_cache(client, settings):
+    """As docker-compose runs it (CACHE_URL=redis://...): the counters live in Redis,
+    where every web process sees them."""
+    base = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"{base}/13",
+            "KEY_PREFIX": "bookend-test",
+        }
+    }
+    cache.clear()
+    settings.PASSWORD_RESETS_PER_ADDRESS = 1
+    UserFactory(email="kim@example.com")
+    try:
+        _request_reset(client, "kim@example.com")
+        _request_reset(client, "kim@example.com")
+        assert len(mail.outbox) == 1
+        key = f"reset:address:{hashlib.sha256(b'kim@example.com').hexdigest()}"
+        assert cache.get(key) == 2
+    finally:
+        cache.clear()
