@@ -121,6 +121,21 @@ class Series(models.Model):
         return self.title
 
 
+def _recorded_by() -> models.ForeignKey:
+    """Who sent the agenda or published the recap: a fact kept when that user is
+    deleted. Indexed by a partial index (set values only) in Meeting.Meta, for
+    that deletion; most meetings have none yet."""
+    return models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+
+
 class Meeting(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -163,16 +178,7 @@ class Meeting(models.Model):
         blank=True, help_text="The bottom line: what this meeting should decide or produce."
     )
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Partial indexes below (only set values), for deleting a user.
-    agenda_sent_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-        db_index=False,
-    )
+    agenda_sent_by = _recorded_by()
     agenda_amended_at = models.DateTimeField(null=True, blank=True, editable=False)
     # iCalendar SEQUENCE: bumped on every change attendees are told about.
     sequence = models.PositiveIntegerField(default=0, editable=False)
@@ -183,15 +189,7 @@ class Meeting(models.Model):
         "no action items came out of this meeting", default=False
     )
     recap_published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    recap_published_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-        db_index=False,
-    )
+    recap_published_by = _recorded_by()
     canceled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # When the reminder sweep must next look at this meeting (NULL: never again).
