@@ -260,6 +260,8 @@ inserted AS (
     ON CONFLICT DO NOTHING
     RETURNING id
 )
+-- What comes back: how many meetings were claimed, the outbox rows queued now,
+-- and the recipients outside working hours (for Python to place).
 SELECT 'claimed', count(*), NULL::bigint, NULL::text, NULL::text, NULL::bigint,
        NULL::timestamptz, NULL::text, NULL::integer, NULL::time, NULL::time
 FROM moved
