@@ -67,7 +67,7 @@ _VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 def _verbatim_line(name: str, value, linesep: str) -> str | None:
     """`name: value` unfolded, for a plain ASCII value without line breaks; None
-    for anything else. Both serializers below write such headers with this."""
+    for anything else (wire.py's `header_line` writes ASCII values the same way)."""
     if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
         return f"{name}: {value}{linesep}"
     return None
