@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import policy as email_policy
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.utils.text import Truncator
 from accounts.models import User
 
 from . import signing
+from .daily_content import daily_digest_content, daily_digest_contents, digest_is_empty
 from .ical import invitation
 from .markdown import render_markdown
 from .models import (
@@ -45,11 +46,6 @@ from .reminders.stages import current_stage
 from .wire import envelope_address, wire_bytes
 
 Kind = Notification.Kind
-
-# How long a published recap waits in the daily digest for an acknowledgement.
-ACKNOWLEDGE_WINDOW = timedelta(days=30)
-# "Meetings you organize that miss an agenda": those starting within this window.
-MISSING_AGENDA_WINDOW = timedelta(days=7)
 
 
 def plain_markdown(text: str) -> str:
@@ -248,8 +244,9 @@ def _base_context(recipient: User, now: datetime) -> dict:
 
 # What a digest says about its meeting is the same for every attendee: it is
 # loaded (and its Markdown and .ics rendered) once per delivery chunk, which
-# holds the digests of one meeting together, not once per message. The cache
-# lives for one `deliver_many` call, inside its transaction.
+# holds the digests of one meeting together, not once per message. Daily digests
+# are keyed by their recipient instead (prepare_daily_digests). The cache lives
+# for one `deliver_many` call, inside its transaction.
 MeetingCache = dict[tuple[str, int], Any]
 
 
@@ -506,71 +503,19 @@ def reminder(
 # -- daily digest ----------------------------------------------------------------------------
 
 
-def daily_digest_content(user: User, *, now: datetime) -> dict:
-    """What the user's daily digest would say today; empty lists mean nothing to say.
-
-    A fixed number of queries, whatever the number of meetings or items.
-    """
-    zone = user.zone
-    today = now.astimezone(zone).date()
-    day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
-    day_end = day_start + timedelta(days=1)
-    todays = list(
-        Meeting.objects.filter(
-            attendees__user=user,
-            starts_at__gte=day_start,
-            starts_at__lt=day_end,
-            canceled_at__isnull=True,
-        )
-        .with_status(now)
-        .select_related("organizer")
-        .order_by("starts_at", "pk")
-    )
-    to_acknowledge = list(
-        Meeting.objects.filter(
-            attendees__user=user,
-            attendees__acknowledged_at__isnull=True,
-            recap_published_at__gte=now - ACKNOWLEDGE_WINDOW,
-        )
-        .exclude(recap_published_by=user)
-        .order_by("-recap_published_at", "pk")
-    )
-    open_items = list(
-        ActionItem.objects.open()
-        .filter(owner=user)
-        .select_related("meeting")
-        .order_by("due_date", "pk")
-    )
-    missing_agenda = list(
-        Meeting.objects.awaiting_agenda(now)
-        .filter(organizer=user, starts_at__lt=now + MISSING_AGENDA_WINDOW)
-        .order_by("starts_at", "pk")
-    )
-    missing_recap = list(
-        Meeting.objects.awaiting_recap(now).filter(organizer=user).order_by("ends_at", "pk")
-    )
-    return {
-        "today": today,
-        "todays_meetings": todays,
-        "to_acknowledge": to_acknowledge,
-        "overdue_items": [i for i in open_items if i.due_date < today],
-        "open_items": [i for i in open_items if i.due_date >= today],
-        "missing_agenda": missing_agenda,
-        "missing_recap": missing_recap,
-    }
-
-
-def digest_is_empty(content: dict) -> bool:
-    return not any(value for key, value in content.items() if key != "today")
-
-
 def daily_digest(
     notification: Notification, *, now: datetime, cache: MeetingCache | None = None
 ) -> EmailMultiAlternatives | None:
     recipient = notification.recipient
     if not recipient.daily_digest or not recipient.is_active:
         return None
-    content = daily_digest_content(recipient, now=now)
+    # From the chunk's batch when deliver_many prepared one (prepare_daily_digests).
+    content = _shared(
+        cache,
+        Kind.DAILY_DIGEST,
+        recipient.pk,
+        lambda _pk: daily_digest_content(recipient, now=now),
+    )
     if digest_is_empty(content):
         return None
     unsubscribe_url, headers = unsubscribe_headers(recipient, list_name="daily", now=now)
@@ -582,6 +527,16 @@ def daily_digest(
         "home_url": site_url(reverse("meetings:home")),
     }
     return make_message("daily_digest", context, to=[recipient.email], headers=headers)
+
+
+def prepare_daily_digests(
+    notifications: Sequence[Notification], *, now: datetime, cache: MeetingCache
+) -> None:
+    """Compute the daily digests of a delivery chunk together: five queries for the
+    chunk instead of five per digest. `daily_digest()` then reads them from `cache`."""
+    users = [n.recipient for n in notifications if n.kind == Kind.DAILY_DIGEST]
+    for pk, content in daily_digest_contents(users, now=now).items():
+        cache[(Kind.DAILY_DIGEST, pk)] = content
 
 
 RENDERERS = {

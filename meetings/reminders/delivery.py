@@ -108,6 +108,7 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
         started = time.monotonic()
         # The digests of one meeting share what they say about it (emails._shared).
         cache: emails.MeetingCache = {}
+        emails.prepare_daily_digests(rows, now=now, cache=cache)
         for notification in rows:
             if time.monotonic() - started > CHUNK_TIME_BUDGET_SECONDS:
                 # A slow server: commit what went out and hand the rest to a new

@@ -58,7 +58,7 @@ def queue_daily_digests(*, now: datetime, batch_size: int = 500) -> int:
 
 
 def _queue_digests(users: list[User], now: datetime) -> int:
-    from ..emails import daily_digest_content, digest_is_empty
+    from ..daily_content import daily_digest_contents, digest_is_empty
 
     if not users:
         return 0
@@ -69,12 +69,13 @@ def _queue_digests(users: list[User], now: datetime) -> int:
             kind=Kind.DAILY_DIGEST, recipient_id__in=stages, stage__in=set(stages.values())
         ).values_list("recipient_id", "stage")
     )
+    waiting = [user for user in users if (user.pk, stages[user.pk]) not in queued_today]
+    # Five queries for the batch: users with nothing to report get no row.
+    contents = daily_digest_contents(waiting, now=now)
     rows = [
         Row(Kind.DAILY_DIGEST, stages[user.pk], user.pk, None, now)
-        for user in users
-        if (user.pk, stages[user.pk]) not in queued_today
-        # Checked last: five queries per user.
-        and not digest_is_empty(daily_digest_content(user, now=now))
+        for user in waiting
+        if not digest_is_empty(contents[user.pk])
     ]
     if not rows:
         return 0

@@ -1,0 +1,119 @@
+"""What each user's daily digest says today, for many users in five queries.
+
+The digest is checked for emptiness when it is queued (a batch of up to 500
+users whose local morning has come) and rendered when it is delivered (a chunk
+of up to 100): both ask for many users at once. Each user's "today" is their
+own local day, so rows are fetched for the union of those days and sorted out
+per user in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from django.db.models import F
+
+from accounts.models import User
+
+from .models import ActionItem, Meeting
+
+# How long a published recap waits in the daily digest for an acknowledgement.
+ACKNOWLEDGE_WINDOW = timedelta(days=30)
+# "Meetings you organize that miss an agenda": those starting within this window.
+MISSING_AGENDA_WINDOW = timedelta(days=7)
+
+
+def _local_day(user: User, now: datetime) -> tuple[date, datetime, datetime]:
+    zone = user.zone
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    return today, start, start + timedelta(days=1)
+
+
+def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, dict]:
+    """{user pk: what their digest would say}; empty lists mean nothing to say.
+
+    Five queries however many users, meetings or items.
+    """
+    if not users:
+        return {}
+    days = {user.pk: _local_day(user, now) for user in users}
+    pks = list(days)
+    earliest = min(start for _, start, _ in days.values())
+    latest = max(end for _, _, end in days.values())
+    todays: dict[int, list[Meeting]] = defaultdict(list)
+    # `for_user` reads the attendee row the filter joined (one row per attendee).
+    for meeting in (
+        Meeting.objects.filter(
+            attendees__user_id__in=pks,
+            starts_at__gte=earliest,
+            starts_at__lt=latest,
+            canceled_at__isnull=True,
+        )
+        .with_status(now)
+        .select_related("organizer")
+        .annotate(for_user=F("attendees__user_id"))
+        .order_by("starts_at", "pk")
+    ):
+        _, start, end = days[meeting.for_user]
+        if start <= meeting.starts_at < end:
+            todays[meeting.for_user].append(meeting)
+    to_acknowledge: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in (
+        Meeting.objects.filter(
+            attendees__user_id__in=pks,
+            attendees__acknowledged_at__isnull=True,
+            recap_published_at__gte=now - ACKNOWLEDGE_WINDOW,
+        )
+        .annotate(for_user=F("attendees__user_id"))
+        .order_by("-recap_published_at", "pk")
+    ):
+        if meeting.recap_published_by_id != meeting.for_user:
+            to_acknowledge[meeting.for_user].append(meeting)
+    open_items: dict[int, list[ActionItem]] = defaultdict(list)
+    for item in (
+        ActionItem.objects.open()
+        .filter(owner_id__in=pks)
+        .select_related("meeting")
+        .order_by("due_date", "pk")
+    ):
+        open_items[item.owner_id].append(item)
+    missing_agenda = _by_organizer(
+        Meeting.objects.awaiting_agenda(now)
+        .filter(organizer_id__in=pks, starts_at__lt=now + MISSING_AGENDA_WINDOW)
+        .order_by("starts_at", "pk")
+    )
+    missing_recap = _by_organizer(
+        Meeting.objects.awaiting_recap(now).filter(organizer_id__in=pks).order_by("ends_at", "pk")
+    )
+    contents = {}
+    for pk, (today, _, _) in days.items():
+        items = open_items[pk]
+        contents[pk] = {
+            "today": today,
+            "todays_meetings": todays[pk],
+            "to_acknowledge": to_acknowledge[pk],
+            "overdue_items": [i for i in items if i.due_date < today],
+            "open_items": [i for i in items if i.due_date >= today],
+            "missing_agenda": missing_agenda[pk],
+            "missing_recap": missing_recap[pk],
+        }
+    return contents
+
+
+def _by_organizer(meetings) -> dict[int, list[Meeting]]:
+    grouped: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        grouped[meeting.organizer_id].append(meeting)
+    return grouped
+
+
+def daily_digest_content(user: User, *, now: datetime) -> dict:
+    """What one user's daily digest would say today."""
+    return daily_digest_contents([user], now=now)[user.pk]
+
+
+def digest_is_empty(content: dict) -> bool:
+    return not any(value for key, value in content.items() if key != "today")

@@ -1,0 +1,106 @@
+"""The daily digest's content for many users at once: what each user's own would
+say, in a fixed number of queries however many users there are."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings import reminders, services
+from meetings.daily_content import daily_digest_contents
+from meetings.models import Notification
+from tests.factories import MeetingFactory, MembershipFactory, UserFactory, ready_agenda
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+
+
+def _person(team, zone: str, hour: int = 8):
+    user = UserFactory(time_zone=zone, digest_hour=hour, work_days=0b1111111)
+    MembershipFactory(user=user, team=team)
+    return user
+
+
+def _pks(content: dict) -> dict:
+    return {key: [x.pk for x in value] if isinstance(value, list) else value
+            for key, value in content.items()}  # fmt: skip
+
+
+def test_each_user_gets_their_own_local_day_and_their_own_items(team, organizer, now):
+    # now = Wed 4 Mar 2026 12:00 UTC: 21:00 in Tokyo, 04:00 in Los Angeles.
+    tokyo = _person(team, "Asia/Tokyo")
+    angeles = _person(team, "America/Los_Angeles")
+    # 4 Mar 14:00 UTC: still "today" (Wed) for Tokyo (23:00), and 06:00 Wed in LA.
+    both = MeetingFactory(team=team, organizer=organizer, attendees=[tokyo, angeles],
+                          starts_at=now + timedelta(hours=2), now=now)  # fmt: skip
+    # 4 Mar 16:00 UTC: Thu 01:00 in Tokyo (tomorrow there), Wed 08:00 in LA (today).
+    la_only_today = MeetingFactory(team=team, organizer=organizer, attendees=[tokyo, angeles],
+                                   starts_at=now + timedelta(hours=4), now=now)  # fmt: skip
+    # Organized by Tokyo, starting in 3 days without an agenda: owed by Tokyo only.
+    owed = MeetingFactory(team=team, organizer=tokyo, attendees=[angeles],
+                          starts_at=now + timedelta(days=3), now=now)  # fmt: skip
+    # A recap published by Tokyo: LA has it to read, Tokyo (its author) does not.
+    two_days_ago = now - timedelta(days=2)
+    past = MeetingFactory(team=team, organizer=tokyo, attendees=[angeles],
+                          starts_at=two_days_ago, now=now - timedelta(days=3))  # fmt: skip
+    ready_agenda(past, by=tokyo)
+    services.send_agenda(meeting=past, by=tokyo, now=now - timedelta(days=3))
+    past.recap_summary = "Done."
+    past.save()
+    services.add_action_item(meeting=past, description="Tokyo's", owner=tokyo,
+                             due_date=date(2026, 3, 3), now=now)  # fmt: skip
+    services.add_action_item(meeting=past, description="LA's", owner=angeles,
+                             due_date=date(2026, 3, 9), now=now)  # fmt: skip
+    services.publish_recap(meeting=past, by=tokyo, now=now)
+
+    together = daily_digest_contents([tokyo, angeles], now=now)
+    for user in (tokyo, angeles):
+        assert _pks(together[user.pk]) == _pks(daily_digest_contents([user], now=now)[user.pk])
+    assert [m.pk for m in together[tokyo.pk]["todays_meetings"]] == [both.pk]
+    assert [m.pk for m in together[angeles.pk]["todays_meetings"]] == [both.pk, la_only_today.pk]
+    assert together[tokyo.pk]["today"] == date(2026, 3, 4)
+    assert [m.pk for m in together[tokyo.pk]["missing_agenda"]] == [owed.pk]
+    assert together[angeles.pk]["missing_agenda"] == []
+    assert [m.pk for m in together[angeles.pk]["to_acknowledge"]] == [past.pk]
+    assert together[tokyo.pk]["to_acknowledge"] == []
+    assert [i.description for i in together[tokyo.pk]["overdue_items"]] == ["Tokyo's"]
+    assert [i.description for i in together[angeles.pk]["open_items"]] == ["LA's"]
+
+
+def _users_with_something_to_say(team, organizer, count, now):
+    people = [_person(team, "Europe/Berlin", hour=13) for _ in range(count)]
+    meeting = MeetingFactory(team=team, organizer=organizer, attendees=people,
+                             starts_at=now + timedelta(hours=3), now=now)  # fmt: skip
+    return people, meeting
+
+
+def test_queueing_and_delivering_daily_digests_take_the_same_queries_for_5_or_50(
+    team, organizer, now
+):
+    # now = 12:00 UTC = 13:00 in Berlin: every person's digest hour.
+    queue_counts, deliver_counts = [], []
+    for size in (5, 50):
+        Notification.objects.all().delete()
+        people, meeting = _users_with_something_to_say(team, organizer, size, now)
+        with CaptureQueriesContext(connection) as queued:
+            reminders.queue_daily_digests(now=now)
+        ids = list(
+            Notification.objects.filter(kind=Kind.DAILY_DIGEST, recipient__in=people).values_list(
+                "pk", flat=True
+            )
+        )
+        assert len(ids) == size
+        with CaptureQueriesContext(connection) as delivered:
+            outcomes = reminders.deliver_many(ids, now=now)
+        assert {o.status for o in outcomes.values()} == {"sent"}
+        queue_counts.append(len(queued))
+        deliver_counts.append(len(delivered))
+        meeting.delete()
+        for person in people:
+            person.delete()
+    assert queue_counts[0] == queue_counts[1], queue_counts
+    assert deliver_counts[0] == deliver_counts[1], deliver_counts
