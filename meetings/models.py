@@ -520,6 +520,24 @@ class Outcome(models.TextChoices):
     DEFERRED = "deferred", "Deferred"
 
 
+def _titled_and_timeboxed(prefix: str, title_message: str) -> list[models.CheckConstraint]:
+    """An agenda item and a template's standing item: a title, and a time box of
+    1 to 480 minutes when there is one."""
+    return [
+        models.CheckConstraint(
+            condition=~Q(title=""),
+            name=f"{prefix}_title_not_blank",
+            violation_error_message=title_message,
+        ),
+        models.CheckConstraint(
+            condition=Q(timebox_minutes__isnull=True)
+            | Q(timebox_minutes__gte=1, timebox_minutes__lte=480),
+            name=f"{prefix}_timebox_range",
+            violation_error_message="A time box is between 1 and 480 minutes.",
+        ),
+    ]
+
+
 class AgendaItem(models.Model):
     Outcome = Outcome
 
@@ -546,17 +564,7 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["meeting", "position", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(title=""),
-                name="agenda_item_title_not_blank",
-                violation_error_message="An agenda item needs a title.",
-            ),
-            models.CheckConstraint(
-                condition=Q(timebox_minutes__isnull=True)
-                | Q(timebox_minutes__gte=1, timebox_minutes__lte=480),
-                name="agenda_item_timebox_range",
-                violation_error_message="A time box is between 1 and 480 minutes.",
-            ),
+            *_titled_and_timeboxed("agenda_item", "An agenda item needs a title."),
             models.CheckConstraint(
                 condition=Q(outcome__in=Outcome.values),
                 name="agenda_item_outcome_valid",
@@ -849,19 +857,7 @@ class TemplateItem(models.Model):
 
     class Meta:
         ordering = ["template", "position", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(title=""),
-                name="template_item_title_not_blank",
-                violation_error_message="A standing item needs a title.",
-            ),
-            models.CheckConstraint(
-                condition=Q(timebox_minutes__isnull=True)
-                | Q(timebox_minutes__gte=1, timebox_minutes__lte=480),
-                name="template_item_timebox_range",
-                violation_error_message="A time box is between 1 and 480 minutes.",
-            ),
-        ]
+        constraints = _titled_and_timeboxed("template_item", "A standing item needs a title.")
 
     def __str__(self) -> str:
         return self.title

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib import messages
@@ -69,6 +71,18 @@ def _flash_problems(request: HttpRequest, error: ValidationError) -> None:
     # One message per broken rule: RuleBroken carries a list.
     for message in error.messages:
         messages.error(request, message)
+
+
+@contextmanager
+def _flashed(request: HttpRequest, success: str) -> Iterator[None]:
+    """Around one service call: `success` when it went through, one message per
+    broken rule when it refused (the refusal is handled here, not raised)."""
+    try:
+        yield
+    except ValidationError as error:
+        _flash_problems(request, error)
+    else:
+        messages.success(request, success)
 
 
 def _local_times(meeting: Meeting, attendees: list[Attendee]) -> list[str]:

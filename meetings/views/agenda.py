@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,7 +16,7 @@ from ._shared import (
     _agenda_open,
     _can_edit,
     _done,
-    _flash_problems,
+    _flashed,
     _is_attendee,
     _meeting_or_404,
     _render_meeting,
@@ -33,13 +33,10 @@ def agenda_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     form = OutcomeForm(request.POST)
     if not form.is_valid():
         return _render_meeting(request, meeting, "agenda", outcome_form=form)
-    try:
+    with _flashed(request, "Desired outcome saved."):
         services.set_desired_outcome(
             meeting=meeting, text=form.cleaned_data["desired_outcome"], now=timezone.now()
         )
-        messages.success(request, "Desired outcome saved.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "agenda")
 
 
@@ -57,7 +54,7 @@ def agenda_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_meeting(request, meeting, "agenda", item_form=form)
     data = form.cleaned_data
-    try:
+    with _flashed(request, "Item added." if can_edit else "Talking point added."):
         services.propose_agenda_item(
             meeting=meeting,
             title=data["title"],
@@ -67,9 +64,6 @@ def agenda_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             notes=data["notes"],
             now=timezone.now(),
         )
-        messages.success(request, "Item added." if can_edit else "Talking point added.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "agenda")
 
 
@@ -83,7 +77,7 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         form = AgendaItemForm(request.POST, members=members, prefix=f"item{item.pk}")
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with _flashed(request, "Item saved."):
                 services.edit_agenda_item(
                     item=item,
                     title=data["title"],
@@ -92,9 +86,6 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     notes=data["notes"],
                     now=timezone.now(),
                 )
-                messages.success(request, "Item saved.")
-            except ValidationError as error:
-                _flash_problems(request, error)
             return _done(request, meeting, "agenda", anchor=f"item-{item.pk}")
     elif request.method == "GET":
         if not _agenda_open(meeting, timezone.now()):
@@ -120,13 +111,10 @@ def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
     if direction not in {"up", "down"}:
         messages.error(request, "Move an item up or down.")
         return _done(request, meeting, "agenda")
-    try:
+    with _flashed(request, f"Moved “{item.title}” {direction}."):
         services.move_agenda_item(
             item=item, offset=-1 if direction == "up" else 1, now=timezone.now()
         )
-        messages.success(request, f"Moved “{item.title}” {direction}.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "agenda", anchor=f"item-{item.pk}")
 
 
@@ -140,11 +128,8 @@ def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     own_point = item.added_by_id == request.user.pk and _is_attendee(meeting, request.user)
     if not own_point:
         _require_edit(request, meeting)
-    try:
+    with _flashed(request, f"Removed “{item.title}”."):
         services.remove_agenda_item(item=item, now=timezone.now())
-        messages.success(request, f"Removed “{item.title}”.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "agenda")
 
 
@@ -153,11 +138,8 @@ def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
 def agenda_send(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     _require_edit(request, meeting)
-    try:
+    with _flashed(request, "Agenda sent to every attendee."):
         services.send_agenda(meeting=meeting, by=request.user, now=timezone.now())
-        messages.success(request, "Agenda sent to every attendee.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "meeting", anchor="agenda")
 
 
@@ -166,9 +148,6 @@ def agenda_send(request: HttpRequest, pk: int) -> HttpResponse:
 def agenda_amend(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     _require_edit(request, meeting)
-    try:
+    with _flashed(request, "Changes sent to every attendee."):
         services.amend_agenda(meeting=meeting, by=request.user, now=timezone.now())
-        messages.success(request, "Changes sent to every attendee.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "meeting", anchor="agenda")

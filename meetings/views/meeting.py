@@ -21,7 +21,7 @@ from ..models import Meeting
 from ._shared import (
     _can_edit,
     _done,
-    _flash_problems,
+    _flashed,
     _local_times,
     _meeting_or_404,
     _render_meeting,
@@ -173,11 +173,8 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     _require_edit(request, meeting)
-    try:
+    with _flashed(request, "Meeting canceled. Attendees will be told."):
         services.cancel_meeting(meeting=meeting, by=request.user, now=timezone.now())
-        messages.success(request, "Meeting canceled. Attendees will be told.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "meeting", anchor="top")
 
 

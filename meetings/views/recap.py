@@ -15,6 +15,7 @@ from ..forms import ActionItemForm, DecisionForm, RecapForm
 from ._shared import (
     _done,
     _flash_problems,
+    _flashed,
     _is_attendee,
     _meeting_or_404,
     _recap_open,
@@ -34,7 +35,7 @@ def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_meeting(request, meeting, "recap", recap_form=form)
     data = form.cleaned_data
-    try:
+    with _flashed(request, "Recap draft saved."):
         services.save_recap(
             meeting=meeting,
             summary=data["recap_summary"],
@@ -43,9 +44,6 @@ def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
             outcomes=form.outcomes(),
             now=timezone.now(),
         )
-        messages.success(request, "Recap draft saved.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "recap")
 
 
@@ -57,13 +55,10 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST, prefix="decision")
     if not form.is_valid():
         return _render_meeting(request, meeting, "recap", decision_form=form)
-    try:
+    with _flashed(request, "Decision recorded."):
         services.record_decision(
             meeting=meeting, text=form.cleaned_data["text"], now=timezone.now()
         )
-        messages.success(request, "Decision recorded.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "recap", anchor="decisions")
 
 
@@ -76,13 +71,10 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
     if request.method == "POST":
         form = DecisionForm(request.POST, prefix=prefix)
         if form.is_valid():
-            try:
+            with _flashed(request, "Decision saved."):
                 services.edit_decision(
                     decision=decision, text=form.cleaned_data["text"], now=timezone.now()
                 )
-                messages.success(request, "Decision saved.")
-            except ValidationError as error:
-                _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="decisions")
     elif request.method == "GET":
         if not _recap_open(meeting, timezone.now()):
@@ -103,11 +95,8 @@ def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResp
     meeting = _meeting_or_404(request, pk)
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     _require_edit(request, meeting)
-    try:
+    with _flashed(request, "Decision removed."):
         services.remove_decision(decision=decision, now=timezone.now())
-        messages.success(request, "Decision removed.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "recap", anchor="decisions")
 
 
@@ -122,7 +111,7 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_meeting(request, meeting, "recap", action_form=form)
     data = form.cleaned_data
-    try:
+    with _flashed(request, f"Action item assigned to {data['owner'].name}."):
         services.assign_action_item(
             meeting=meeting,
             description=data["description"],
@@ -131,9 +120,6 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             created_by=request.user,
             now=timezone.now(),
         )
-        messages.success(request, f"Action item assigned to {data['owner'].name}.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "recap", anchor="action-items")
 
 
@@ -148,7 +134,7 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         form = ActionItemForm(request.POST, members=members, meeting=meeting, prefix=prefix)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with _flashed(request, "Action item saved."):
                 services.edit_action_item(
                     item=item,
                     description=data["description"],
@@ -156,9 +142,6 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     due_date=data["due_date"],
                     now=timezone.now(),
                 )
-                messages.success(request, "Action item saved.")
-            except ValidationError as error:
-                _flash_problems(request, error)
             return _done(request, meeting, "recap", anchor="action-items")
     elif request.method == "GET":
         if not _recap_open(meeting, timezone.now()):
@@ -181,11 +164,8 @@ def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     meeting = _meeting_or_404(request, pk)
     item = get_object_or_404(meeting.action_items, pk=item_pk)
     _require_edit(request, meeting)
-    try:
+    with _flashed(request, "Action item removed."):
         services.remove_action_item(item=item, now=timezone.now())
-        messages.success(request, "Action item removed.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "recap", anchor="action-items")
 
 
@@ -231,9 +211,6 @@ def recap_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting_or_404(request, pk)
     if not _is_attendee(meeting, request.user):
         raise PermissionDenied("Only attendees acknowledge a recap.")
-    try:
+    with _flashed(request, "Thanks: the organizer can see that you read the recap."):
         services.acknowledge_recap(meeting=meeting, user=request.user, now=timezone.now())
-        messages.success(request, "Thanks: the organizer can see that you read the recap.")
-    except ValidationError as error:
-        _flash_problems(request, error)
     return _done(request, meeting, "meeting", anchor="recap")
