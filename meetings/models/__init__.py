@@ -1,0 +1,38 @@
+"""The meetings app's models, one module per area; import them from here."""
+
+from .meeting import Meeting, MeetingQuerySet, RuleBroken, site_url
+from .notification import Notification, NotificationKind, NotificationState
+from .parts import (
+    ActionItem,
+    ActionItemQuerySet,
+    ActionStatus,
+    AgendaItem,
+    Attendee,
+    Decision,
+    Outcome,
+    Rsvp,
+)
+from .series import AgendaTemplate, CarriedAction, Series, SeriesAttendee, TemplateItem
+
+__all__ = [
+    "ActionItem",
+    "ActionItemQuerySet",
+    "ActionStatus",
+    "AgendaItem",
+    "AgendaTemplate",
+    "Attendee",
+    "CarriedAction",
+    "Decision",
+    "Meeting",
+    "MeetingQuerySet",
+    "Notification",
+    "NotificationKind",
+    "NotificationState",
+    "Outcome",
+    "Rsvp",
+    "RuleBroken",
+    "Series",
+    "SeriesAttendee",
+    "TemplateItem",
+    "site_url",
+]

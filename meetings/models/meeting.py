@@ -1,0 +1,422 @@
+"""Meetings and the rules that bookend them.
+
+Single-row rules are database constraints, so no code path (admin, shell, raw
+SQL) can break them. Rules that span rows live in the transition methods below:
+each runs in a transaction with the meeting row locked (`select_for_update`), so
+two requests cannot both send an agenda or publish a recap. Status is derived
+from timestamps (never stored) both in Python (`Meeting.status_at`) and in SQL
+(`MeetingQuerySet.with_status`).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Membership, Team, User, validate_time_zone
+
+
+class RuleBroken(ValidationError):
+    """A meeting rule of DESIGN.md refused a transition.
+
+    One message per broken rule, worded for the person who clicked the button;
+    forms and the admin show them as they are. Nothing was written.
+    """
+
+
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def for_user(self, user: User) -> MeetingQuerySet:
+        """Meetings of the teams `user` belongs to: the tenancy boundary."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(team__in=Team.objects.filter(memberships__user=user))
+
+    def for_team(self, team: Team) -> MeetingQuerySet:
+        return self.filter(team=team)
+
+    def with_status(self, now: datetime | None = None) -> MeetingQuerySet:
+        """Annotate `status`, the same derivation as `Meeting.status_at`, in SQL."""
+        now = now or timezone.now()
+        S = Meeting.Status
+        return self.annotate(
+            status=Case(
+                When(canceled_at__isnull=False, then=Value(S.CANCELED)),
+                When(recap_published_at__isnull=False, then=Value(S.RECAPPED)),
+                When(starts_at__gt=now, agenda_sent_at__isnull=True, then=Value(S.DRAFT)),
+                When(starts_at__gt=now, then=Value(S.AGENDA_SENT)),
+                When(agenda_sent_at__isnull=True, then=Value(S.HELD_WITHOUT_AGENDA)),
+                When(ends_at__gt=now, then=Value(S.IN_PROGRESS)),
+                default=Value(S.AWAITING_RECAP),
+                output_field=models.CharField(),
+            )
+        )
+
+    def upcoming(self, now: datetime) -> MeetingQuerySet:
+        return self.filter(starts_at__gt=now, canceled_at__isnull=True)
+
+    def awaiting_recap(self, now: datetime) -> MeetingQuerySet:
+        """Ended, not canceled, no recap yet: whatever its agenda did, it owes a recap.
+
+        Served by the partial index `meeting_unrecapped_idx`.
+        """
+        return self.filter(
+            ends_at__lte=now, recap_published_at__isnull=True, canceled_at__isnull=True
+        )
+
+    def awaiting_agenda(self, now: datetime) -> MeetingQuerySet:
+        """Not started, not canceled, no agenda sent. Served by `meeting_no_agenda_idx`."""
+        return self.filter(
+            starts_at__gt=now, agenda_sent_at__isnull=True, canceled_at__isnull=True
+        )
+
+
+def _recorded_by() -> models.ForeignKey:
+    """Who sent the agenda or published the recap: a fact kept when that user is
+    deleted. Indexed by a partial index (set values only) in Meeting.Meta, for
+    that deletion; most meetings have none yet."""
+    return models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AGENDA_SENT = "agenda_sent", "Agenda sent"
+        IN_PROGRESS = "in_progress", "In progress"
+        AWAITING_RECAP = "awaiting_recap", "Awaiting recap"
+        RECAPPED = "recapped", "Recapped"
+        HELD_WITHOUT_AGENDA = "held_without_agenda", "Held without agenda"
+        CANCELED = "canceled", "Canceled"
+
+    # No index of their own on team and series: meeting_team_starts_idx leads with
+    # the team, and meeting_unique_series_occurrence (series_id IS NOT NULL) serves
+    # any lookup by series. Every index is written again when a row moves, and the
+    # reminder sweep moves a thousand rows a minute at scale.
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="meetings", db_index=False
+    )
+    series = models.ForeignKey(
+        "Series",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings",
+        db_index=False,
+    )
+    # The occurrence's original start in a series, the idempotency key of expansion;
+    # kept when one occurrence is moved.
+    occurrence_start = models.DateTimeField(null=True, blank=True, editable=False)
+    title = models.CharField(max_length=200)
+    organizer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="organized")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(
+        max_length=64, validators=[validate_time_zone], help_text="Zone it was scheduled in."
+    )
+    location = models.CharField("location or video link", max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    desired_outcome = models.TextField(
+        blank=True, help_text="The bottom line: what this meeting should decide or produce."
+    )
+    agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    agenda_sent_by = _recorded_by()
+    agenda_amended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # iCalendar SEQUENCE: bumped on every change attendees are told about.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    recap_summary = models.TextField("summary", blank=True)
+    recap_notes = models.TextField("notes", blank=True)
+    no_action_items = models.BooleanField(
+        "no action items came out of this meeting", default=False
+    )
+    recap_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recap_published_by = _recorded_by()
+    canceled_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # When the reminder sweep must next look at this meeting (NULL: never again).
+    # A precomputed due column with a partial index, so the sweep's cost follows
+    # the rows that are due, not the size of the table.
+    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="meeting_ends_after_start",
+                violation_error_message="A meeting must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="meeting_title_not_blank",
+                violation_error_message="A meeting needs a title.",
+            ),
+            models.CheckConstraint(
+                condition=Q(agenda_sent_at__isnull=True) | Q(agenda_sent_at__lt=F("starts_at")),
+                name="meeting_agenda_sent_before_start",
+                violation_error_message="An agenda can only be sent before the meeting starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(agenda_sent_at__isnull=True) | ~Q(desired_outcome=""),
+                name="meeting_sent_agenda_has_outcome",
+                violation_error_message="A sent agenda must state the desired outcome.",
+            ),
+            models.CheckConstraint(
+                condition=Q(agenda_amended_at__isnull=True)
+                | Q(agenda_sent_at__isnull=False, agenda_amended_at__lt=F("starts_at")),
+                name="meeting_agenda_amended_after_send_before_start",
+                violation_error_message="An agenda can be amended only after it was sent "
+                "and before the meeting starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(recap_published_at__isnull=True)
+                | Q(recap_published_at__gte=F("ends_at")),
+                name="meeting_recap_published_after_end",
+                violation_error_message="A recap can only be published after the meeting ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(recap_published_at__isnull=True) | ~Q(recap_summary=""),
+                name="meeting_published_recap_has_summary",
+                violation_error_message="A published recap needs a summary.",
+            ),
+            models.CheckConstraint(
+                condition=Q(canceled_at__isnull=True) | Q(recap_published_at__isnull=True),
+                name="meeting_canceled_has_no_recap",
+                violation_error_message="A canceled meeting has no recap.",
+            ),
+            models.CheckConstraint(
+                condition=Q(canceled_at__isnull=True) | Q(canceled_at__lt=F("starts_at")),
+                name="meeting_canceled_before_start",
+                violation_error_message="A meeting cannot be canceled after it started.",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "occurrence_start"],
+                condition=Q(series__isnull=False),
+                name="meeting_unique_series_occurrence",
+                violation_error_message="This series already has a meeting at that time.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["ends_at"],
+                condition=Q(recap_published_at__isnull=True, canceled_at__isnull=True),
+                name="meeting_unrecapped_idx",
+            ),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(agenda_sent_at__isnull=True, canceled_at__isnull=True),
+                name="meeting_no_agenda_idx",
+            ),
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=Q(next_reminder_at__isnull=False),
+                name="meeting_reminder_due_idx",
+            ),
+            models.Index(fields=["team", "starts_at"], name="meeting_team_starts_idx"),
+            models.Index(
+                fields=["agenda_sent_by"],
+                condition=Q(agenda_sent_by__isnull=False),
+                name="meeting_agenda_sent_by_idx",
+            ),
+            models.Index(
+                fields=["recap_published_by"],
+                condition=Q(recap_published_by__isnull=False),
+                name="meeting_recap_published_by_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # -- derived state -------------------------------------------------------
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def local_date(self) -> date:
+        """The meeting's day where it was scheduled: action items are due on or after it."""
+        return self.starts_at.astimezone(self.zone).date()
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def status_at(self, now: datetime) -> Status:
+        S = self.Status
+        if self.canceled_at:
+            return S.CANCELED
+        if self.recap_published_at:
+            return S.RECAPPED
+        if now < self.starts_at:
+            return S.AGENDA_SENT if self.agenda_sent_at else S.DRAFT
+        if not self.agenda_sent_at:
+            return S.HELD_WITHOUT_AGENDA
+        if now < self.ends_at:
+            return S.IN_PROGRESS
+        return S.AWAITING_RECAP
+
+    @property
+    def status(self) -> Status:
+        """The status as `with_status` computed it in SQL, or as of now."""
+        annotated = self.__dict__.get("_annotated_status")
+        if annotated is not None:
+            return self.Status(annotated)
+        return self.status_at(timezone.now())
+
+    @status.setter
+    def status(self, value: str) -> None:
+        # Receives the `status` annotation of MeetingQuerySet.with_status().
+        self.__dict__["_annotated_status"] = value
+
+    def has_started(self, now: datetime) -> bool:
+        return now >= self.starts_at
+
+    def has_ended(self, now: datetime) -> bool:
+        return now >= self.ends_at
+
+    def can_be_changed_by(self, user: User, membership: Membership | None = None) -> bool:
+        """Only the organizer and the team's admins change a meeting."""
+        if user.pk == self.organizer_id:
+            return True
+        if membership is None:
+            membership = Membership.objects.filter(user=user, team_id=self.team_id).first()
+        return membership is not None and membership.is_admin
+
+    # -- transitions ---------------------------------------------------------
+    # Each locks the meeting row, re-reads it, checks every rule and then writes.
+    # Rules are checked against the locked copy, not `self`, so a stale object in
+    # a view cannot pass a check that the current row would fail.
+
+    def _locked(self) -> Meeting:
+        return Meeting.objects.select_for_update().get(pk=self.pk)
+
+    def _refresh_from(self, row: Meeting) -> None:
+        for field in self._meta.concrete_fields:
+            setattr(self, field.attname, getattr(row, field.attname))
+
+    def _agenda_problems(self, now: datetime) -> list[str]:
+        problems = []
+        if self.canceled_at:
+            problems.append("This meeting is canceled.")
+        elif now >= self.starts_at:
+            problems.append(
+                "The meeting has already started, so an agenda can no longer be sent; "
+                "it is recorded as held without agenda."
+            )
+        if not self.desired_outcome.strip():
+            problems.append("State the desired outcome: what should this meeting produce?")
+        if not self.agenda_items.exists():
+            problems.append("Add at least one agenda item.")
+        return problems
+
+    @transaction.atomic
+    def send_agenda(self, *, by: User, now: datetime) -> None:
+        """Rule 2: sent before the start, with a desired outcome and at least one item."""
+        row = self._locked()
+        problems = row._agenda_problems(now)
+        if row.agenda_sent_at:
+            problems.insert(0, "The agenda was already sent; amend it instead.")
+        if problems:
+            raise RuleBroken(problems)
+        row.agenda_sent_at = now
+        row.agenda_sent_by = by
+        row.sequence += 1
+        row.save(update_fields=["agenda_sent_at", "agenda_sent_by", "sequence"])
+        self._refresh_from(row)
+
+    @transaction.atomic
+    def amend_agenda(self, *, by: User, now: datetime) -> None:
+        """Rule 3: a sent agenda can change before the start; the first send time is kept."""
+        row = self._locked()
+        problems = row._agenda_problems(now)
+        if not row.agenda_sent_at:
+            problems.insert(0, "The agenda has not been sent yet; send it first.")
+        if problems:
+            raise RuleBroken(problems)
+        row.agenda_amended_at = now
+        row.sequence += 1
+        row.save(update_fields=["agenda_amended_at", "sequence"])
+        self._refresh_from(row)
+
+    @transaction.atomic
+    def cancel(self, *, by: User, now: datetime) -> None:
+        """Rule 6: only before the start; a canceled meeting gets no recap or reminders."""
+        row = self._locked()
+        if row.canceled_at:
+            raise RuleBroken("This meeting is already canceled.")
+        if now >= row.starts_at:
+            raise RuleBroken("A meeting cannot be canceled after it started.")
+        row.canceled_at = now
+        row.next_reminder_at = None
+        row.sequence += 1
+        row.save(update_fields=["canceled_at", "next_reminder_at", "sequence"])
+        self._refresh_from(row)
+
+    def recap_problems(self, now: datetime) -> list[str]:
+        """Everything that stops the recap from being published, one message each."""
+        problems = []
+        if self.canceled_at:
+            problems.append("A canceled meeting has no recap.")
+        elif now < self.ends_at:
+            local_end = timezone.localtime(self.ends_at, self.zone)
+            problems.append(
+                "A recap can only be published after the meeting ends "
+                f"({date_format(local_end, 'D j M, H:i')} {self.time_zone})."
+            )
+        if not self.recap_summary.strip():
+            problems.append("Write a summary: the bottom line of what happened.")
+        action_items = list(self.action_items.select_related("owner"))
+        if action_items and self.no_action_items:
+            problems.append(
+                "You said no action items came out of this meeting, "
+                f"but it has {len(action_items)}; remove them or untick that box."
+            )
+        elif not action_items and not self.no_action_items:
+            problems.append(
+                "Add at least one action item, or say that no action items came out of it."
+            )
+        member_ids = set(
+            Membership.objects.filter(team_id=self.team_id).values_list("user_id", flat=True)
+        )
+        for item in action_items:
+            problems.extend(item.problems(meeting=self, member_ids=member_ids))
+        return problems
+
+    @transaction.atomic
+    def publish_recap(self, *, by: User, now: datetime) -> None:
+        """Rule 4: after the end, with a summary, and action items or the explicit flag."""
+        row = self._locked()
+        problems = row.recap_problems(now)
+        if row.recap_published_at:
+            problems.insert(0, "The recap was already published.")
+        if problems:
+            raise RuleBroken(problems)
+        row.recap_published_at = now
+        row.recap_published_by = by
+        row.next_reminder_at = None
+        row.save(update_fields=["recap_published_at", "recap_published_by", "next_reminder_at"])
+        self._refresh_from(row)
+
+
+def site_url(path: str) -> str:
+    """Absolute URL for emails and feeds, where there is no request."""
+    return f"{settings.SITE_URL}{path}"

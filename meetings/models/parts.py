@@ -1,0 +1,260 @@
+"""What a meeting is made of: attendees, agenda items, decisions and action items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import Membership, Team, User
+
+from .meeting import Meeting, RuleBroken
+
+
+class Rsvp(models.TextChoices):
+    PENDING = "pending", "No answer yet"
+    YES = "yes", "Going"
+    MAYBE = "maybe", "Maybe"
+    NO = "no", "Not going"
+
+
+class Attendee(models.Model):
+    Rsvp = Rsvp
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attendances")
+    required = models.BooleanField(default=True)
+    rsvp = models.CharField(max_length=10, choices=Rsvp.choices, default=Rsvp.PENDING)
+    acknowledged_at = models.DateTimeField("recap acknowledged", null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user"],
+                name="attendee_unique_per_meeting",
+                violation_error_message="This person is already an attendee.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rsvp__in=Rsvp.values),
+                name="attendee_rsvp_valid",
+                violation_error_message="RSVP must be pending, yes, maybe or no.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
+
+    def acknowledge(self, *, now: datetime) -> bool:
+        """Record that the attendee read the recap. Idempotent: the first time wins.
+
+        A conditional update rather than a lock: two clicks on the email link
+        cannot both record, and the earlier time is kept.
+        """
+        if not Meeting.objects.filter(
+            pk=self.meeting_id, recap_published_at__isnull=False
+        ).exists():
+            raise RuleBroken("There is no published recap to acknowledge yet.")
+        updated = Attendee.objects.filter(pk=self.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now
+        )
+        if updated:
+            self.acknowledged_at = now
+        return bool(updated)
+
+
+class Outcome(models.TextChoices):
+    NONE = "", "Not recorded"
+    DISCUSSED = "discussed", "Discussed"
+    DECIDED = "decided", "Decided"
+    DEFERRED = "deferred", "Deferred"
+
+
+def titled_and_timeboxed(prefix: str, title_message: str) -> list[models.CheckConstraint]:
+    """An agenda item and a template's standing item: a title, and a time box of
+    1 to 480 minutes when there is one."""
+    return [
+        models.CheckConstraint(
+            condition=~Q(title=""),
+            name=f"{prefix}_title_not_blank",
+            violation_error_message=title_message,
+        ),
+        models.CheckConstraint(
+            condition=Q(timebox_minutes__isnull=True)
+            | Q(timebox_minutes__gte=1, timebox_minutes__lte=480),
+            name=f"{prefix}_timebox_range",
+            violation_error_message="A time box is between 1 and 480 minutes.",
+        ),
+    ]
+
+
+class AgendaItem(models.Model):
+    Outcome = Outcome
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    timebox_minutes = models.PositiveSmallIntegerField("time box (minutes)", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
+    # Carry-over in a series: the item this one continues, and how many meetings
+    # it has slipped so far.
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="carried_to"
+    )
+    slipped_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        constraints = [
+            *titled_and_timeboxed("agenda_item", "An agenda item needs a title."),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values),
+                name="agenda_item_outcome_valid",
+                violation_error_message="Outcome must be discussed, decided or deferred.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="decision_text_not_blank",
+                violation_error_message="A decision needs some text.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ActionItemQuerySet(models.QuerySet["ActionItem"]):
+    def for_user(self, user: User) -> ActionItemQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(meeting__team__in=Team.objects.filter(memberships__user=user))
+
+    def open(self) -> ActionItemQuerySet:
+        return self.filter(status=ActionItem.Status.OPEN)
+
+    def overdue(self, today: date) -> ActionItemQuerySet:
+        return self.open().filter(due_date__lt=today)
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class ActionItem(models.Model):
+    Status = ActionStatus
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="action_items")
+    description = models.TextField()
+    # Rule 5: exactly one owner. NOT NULL in the database; membership of the
+    # meeting's team spans rows and is checked by `problems()`.
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="action_items")
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(description=""),
+                name="action_item_description_not_blank",
+                violation_error_message="An action item needs a description.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ActionStatus.values),
+                name="action_item_status_valid",
+                violation_error_message="Status must be open or done.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", completed_at__isnull=False)
+                | Q(status="open", completed_at__isnull=True),
+                name="action_item_completed_iff_done",
+                violation_error_message="A done action item has a completion time; "
+                "an open one has none.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["owner", "due_date"], condition=Q(status="open"), name="action_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+    def problems(self, *, meeting: Meeting, member_ids: set[int] | None = None) -> list[str]:
+        """Rule 5's cross-row half: owner in the team, due on or after the meeting's day."""
+        if member_ids is None:
+            member_ids = set(
+                Membership.objects.filter(team_id=meeting.team_id).values_list(
+                    "user_id", flat=True
+                )
+            )
+        problems = []
+        label = f"Action item “{self.description[:40]}”"
+        if self.owner_id not in member_ids:
+            problems.append(f"{label}: its owner must be a member of {meeting.team}.")
+        if self.due_date and self.due_date < meeting.local_date:
+            problems.append(
+                f"{label}: the due date cannot be before the meeting's day "
+                f"({date_format(meeting.local_date, 'D j M Y')})."
+            )
+        return problems
+
+    def validate_rules(self) -> None:
+        problems = self.problems(meeting=self.meeting)
+        if problems:
+            raise RuleBroken(problems)
+
+    def complete(self, *, now: datetime) -> bool:
+        """Mark done. A conditional update: a double click records one completion."""
+        updated = ActionItem.objects.filter(pk=self.pk, status=self.Status.OPEN).update(
+            status=self.Status.DONE, completed_at=now
+        )
+        if updated:
+            self.status, self.completed_at = self.Status.DONE, now
+        return bool(updated)
+
+    def reopen(self) -> bool:
+        updated = ActionItem.objects.filter(pk=self.pk, status=self.Status.DONE).update(
+            status=self.Status.OPEN, completed_at=None
+        )
+        if updated:
+            self.status, self.completed_at = self.Status.OPEN, None
+        return bool(updated)
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == self.Status.OPEN and self.due_date < today

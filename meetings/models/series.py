@@ -1,0 +1,160 @@
+"""Recurring meetings: the series, its invitees, agenda templates and carried-over items."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Team, User, validate_time_zone
+
+from .meeting import Meeting
+from .parts import ActionItem, AgendaItem, titled_and_timeboxed
+
+
+class Series(models.Model):
+    """A recurring meeting: an RFC 5545 RRULE anchored at a local time in an IANA zone.
+
+    Stored as wall-clock time plus zone (not UTC) so that a weekly 09:00 stays
+    09:00 local across DST changes when it is expanded with dateutil.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="series")
+    organizer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    rrule = models.TextField(help_text="RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;BYDAY=TU,TH")
+    first_start = models.DateTimeField(help_text="Local start of the first occurrence (naive).")
+    duration = models.DurationField()
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    location = models.CharField(max_length=500, blank=True)
+    generated_until = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # "This and following" splits a series: the new part points at the old one,
+    # so carry-over and the series page follow the whole history.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continuations"
+    )
+
+    class Meta:
+        verbose_name_plural = "series"
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(rrule=""),
+                name="series_rrule_not_blank",
+                violation_error_message="A series needs a recurrence rule.",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__gt=timedelta(0)),
+                name="series_duration_positive",
+                violation_error_message="A meeting must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgendaTemplate(models.Model):
+    """Standing agenda items with time boxes that a new meeting's agenda starts from.
+
+    A team keeps a library of templates (`series` empty); a series has its own
+    copy (`series` set), taken from a team template when the series is created
+    and editable without touching the team's.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="agenda_templates")
+    series = models.OneToOneField(
+        Series, null=True, blank=True, on_delete=models.CASCADE, related_name="template"
+    )
+    name = models.CharField(max_length=200)
+    desired_outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="agenda_template_name_not_blank",
+                violation_error_message="A template needs a name.",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "name"],
+                condition=Q(series__isnull=True),
+                name="agenda_template_unique_team_name",
+                violation_error_message="The team already has a template with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateItem(models.Model):
+    template = models.ForeignKey(AgendaTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    timebox_minutes = models.PositiveSmallIntegerField("time box (minutes)", null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+        constraints = titled_and_timeboxed("template_item", "A standing item needs a title.")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CarriedAction(models.Model):
+    """An open action item brought into a later meeting of its series.
+
+    The agenda item is what people see and edit; this row ties it to the action
+    item and is the idempotency key of carry-over: one per (meeting, action item).
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="carried_actions")
+    action_item = models.ForeignKey(
+        ActionItem, on_delete=models.CASCADE, related_name="carried_into"
+    )
+    agenda_item = models.OneToOneField(
+        AgendaItem, on_delete=models.CASCADE, related_name="carried_action"
+    )
+    slipped_count = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["meeting", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "action_item"],
+                name="carried_action_once_per_meeting",
+                violation_error_message="This action item is already carried into the meeting.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_item} into {self.meeting}"
+
+
+class SeriesAttendee(models.Model):
+    """Who is invited to every meeting a series generates (the organizer always is)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["series", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "user"],
+                name="series_attendee_unique",
+                violation_error_message="This person is already invited to the series.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.series}"
