@@ -12,7 +12,10 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+
+from .mail import site_url
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ALL_WEEKDAYS = 0b1111111
@@ -154,9 +157,31 @@ class User(AbstractBaseUser, PermissionsMixin):
                 return start.astimezone(zoneinfo.ZoneInfo("UTC"))
         return moment  # unreachable with at least one working day; never delay forever
 
+    @property
+    def calendar_feed_url(self) -> str:
+        """The secret address of this user's calendar feed, for the profile page.
+
+        The feed is served by the meetings app: its URL is reversed by name, so
+        accounts imports nothing of meetings.
+        """
+        return site_url(reverse("meetings:calendar_feed", args=[self.calendar_token]))
+
+    @property
+    def calendar_webcal_url(self) -> str:
+        """The same feed as webcal://, which opens the subscribe dialog of calendar apps."""
+        return "webcal://" + self.calendar_feed_url.split("://", 1)[1]
+
     def regenerate_calendar_token(self) -> None:
         self.calendar_token = new_feed_token()
         self.save(update_fields=["calendar_token"])
+
+
+class TeamQuerySet(models.QuerySet["Team"]):
+    def for_user(self, user) -> TeamQuerySet:
+        """The teams `user` belongs to: where the tenancy boundary starts."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
 
 
 class Team(models.Model):
@@ -178,6 +203,8 @@ class Team(models.Model):
         "tell attendees when a meeting has no agenda", default=True
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

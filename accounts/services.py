@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 
+from .mail import make_message, site_url
 from .models import Invitation, Membership, Role, Team, User
 
 INVITATION_SALT = "bookend.accounts.invitation"
@@ -39,8 +40,7 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def invitation_url(invitation: Invitation) -> str:
-    path = reverse("accounts:accept_invitation", args=[invitation_token(invitation)])
-    return f"{settings.SITE_URL}{path}"
+    return site_url(reverse("accounts:accept_invitation", args=[invitation_token(invitation)]))
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,6 @@ def check_invitation_token(token: str) -> InvitationCheck:
 
 
 def _send_invitation_email(invitation: Invitation) -> None:
-    # Imported here: meetings depends on accounts, not the other way round at import time.
-    from meetings.emails import make_message
-
     context = {
         "invitation": invitation,
         "team": invitation.team,
@@ -232,12 +229,10 @@ def loose_ends(*, user: User, team: Team, now: datetime) -> str:
 
     Removal does not reassign anything: it is the admin's call who takes over.
     """
-    from meetings.models import ActionItem, Meeting  # meetings builds on accounts
-
-    items = ActionItem.objects.open().filter(meeting__team=team, owner=user).count()
-    meetings = Meeting.objects.filter(
-        team=team, organizer=user, starts_at__gt=now, canceled_at__isnull=True
-    ).count()
+    # Through the reverse relations the meetings app adds to User (accounts
+    # imports nothing of meetings, which builds on it).
+    items = user.action_items.open().filter(meeting__team=team).count()
+    meetings = user.organized.upcoming(now).filter(team=team).count()
     parts = []
     if items:
         parts.append(f"{items} open action item{'s' if items != 1 else ''}")

@@ -25,8 +25,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from meetings.calendar_views import feed_url, webcal_url
-
 from . import services
 from .forms import (
     EmailLoginForm,
@@ -209,7 +207,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "feed_url": feed_url(request.user), "webcal_url": webcal_url(request.user)},
+        {"form": form},
     )
 
 

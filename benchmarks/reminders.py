@@ -196,12 +196,12 @@ def best_time(sql: str, params, expected: int, *, repeat: int, check_keys: bool 
 
 def sweep_queries_for(now, due_rows: int) -> int:
     """The sweep's query count, measured inside a transaction that is rolled back."""
-    from meetings import reminders
+    from meetings import notifications
 
     with CaptureQueriesContext(connection) as ctx:
         try:
             with transaction.atomic():
-                result = reminders.sweep(now=now, batch_size=due_rows + 1)
+                result = notifications.sweep(now=now, batch_size=due_rows + 1)
                 assert result.meetings == due_rows, result
                 raise _Rollback
         except _Rollback:
@@ -286,7 +286,7 @@ class Round:
 
 def measure_round(app, sink: Sink, now, due: int) -> Round:
     """One sweep and delivery of the `due` meetings, each next to its baseline."""
-    from meetings import reminders
+    from meetings import notifications
     from meetings.models import Notification
 
     reset_due(now)
@@ -297,7 +297,7 @@ def measure_round(app, sink: Sink, now, due: int) -> Round:
     # The workers are not consuming: the sweep publishes its delivery tasks to
     # Redis after each batch's commit, and they wait there.
     started = time.perf_counter()
-    result = reminders.sweep(now=now)
+    result = notifications.sweep(now=now)
     sweep_seconds = time.perf_counter() - started
     assert result.queued == due, result
     # Delivery: from telling the workers to consume the queue until every
@@ -369,11 +369,11 @@ def main() -> None:
         # Warm-up: the workers deliver the small set for real (imports, templates,
         # database and SMTP connections in every worker process), then stop
         # consuming, so that they take nothing while a sweep is timed.
-        from meetings import reminders
+        from meetings import notifications
 
         workers = start_workers(db_name, sink.port, args.workers)
         wait_for_workers(app)
-        reminders.sweep(now=now)
+        notifications.sweep(now=now)
         wait_until(lambda: Notification.objects.filter(state="sent").count() == small_due)
         app.control.cancel_consumer(BENCH_QUEUE, reply=True, timeout=5, limit=1)
         with connection.cursor() as cursor:

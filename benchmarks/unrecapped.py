@@ -117,9 +117,9 @@ def plan_node(plan: str) -> str:
 
 def run(meetings: int, repeats: int) -> dict:
     from accounts.models import User
-    from meetings.admin import unrecapped_meetings
-    from meetings.compliance import compliance_report
     from meetings.models import Meeting
+    from meetings.reports.compliance import compliance_report
+    from meetings.reports.unrecapped import unrecapped_meetings
 
     staff = User.objects.create_superuser("bench-staff@example.com", "x")
     factory = RequestFactory()

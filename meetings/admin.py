@@ -7,36 +7,21 @@ rule (and the outbox's once-per-stage guarantee) holds in the admin too.
 
 from __future__ import annotations
 
-import csv
-from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import (
-    Count,
-    DateTimeField,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User
+from accounts.models import Membership
 
-from . import services
-from .compliance import compliance_report, duration_text
-from .compliance_views import period_from, report_context
+from . import notifications, services
 from .models import (
     ActionItem,
     AgendaItem,
@@ -50,6 +35,15 @@ from .models import (
     Series,
     SeriesAttendee,
     TemplateItem,
+)
+from .reports.compliance import compliance_report
+from .reports.period import period_from, report_context
+from .reports.unrecapped import (
+    PAGE_SIZE,
+    UnrecappedFilterForm,
+    csv_response,
+    overdue_text,
+    unrecapped_meetings,
 )
 
 # -- forms: the cross-row rules the services check, checked here too ------------
@@ -257,13 +251,11 @@ class MeetingAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         """As `services.create_meeting` does: the organizer attends, reminders follow."""
         super().save_related(request, form, formsets, change)
-        from .reminders import reschedule
-
         meeting = form.instance
         Attendee.objects.get_or_create(
             meeting=meeting, user_id=meeting.organizer_id, defaults={"required": True}
         )
-        reschedule(meeting, now=timezone.now())
+        notifications.reschedule(meeting, now=timezone.now())
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Meeting) -> str:
@@ -394,103 +386,14 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
-# -- unrecapped meetings dashboard ---------------------------------------------
-
-RECAP_REMINDER_KINDS = [Notification.Kind.RECAP_REMINDER, Notification.Kind.RECAP_ESCALATION]
-PAGE_SIZE = 50
-# Overdue is measured from the recap's due time: end + the team's grace period.
-BUCKETS = [
-    ("due", "Not due yet (within grace)"),
-    ("lt1", "Overdue < 1 day"),
-    ("1to3", "Overdue 1–3 days"),
-    ("gt3", "Overdue > 3 days"),
-]
-SORTS = [("overdue", "Most overdue first"), ("-overdue", "Least overdue first")]
-
-
-class UnrecappedFilterForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All")
-    organizer = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All"
-    )
-    overdue = forms.ChoiceField(choices=[("", "All"), *BUCKETS], required=False)
-    o = forms.ChoiceField(label="Sort", choices=SORTS, required=False)
-
-    def __init__(self, *args, now: datetime, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Only people who owe a recap: a short list, found through the partial index.
-        self.fields["organizer"].queryset = User.objects.filter(
-            pk__in=Meeting.objects.awaiting_recap(now).values("organizer_id")
-        ).order_by("display_name", "email")
-
-
-def unrecapped_meetings(
-    now: datetime,
-    *,
-    team: Team | None = None,
-    organizer: User | None = None,
-    overdue: str = "",
-    sort: str = "overdue",
-) -> QuerySet[Meeting]:
-    """Ended, not canceled, no recap; with due time and reminders already sent.
-
-    The reminder counts come from correlated subqueries in the same SELECT, so a
-    page costs the same number of queries however many rows it shows.
-    """
-    sent = Notification.objects.filter(
-        meeting=OuterRef("pk"), kind__in=RECAP_REMINDER_KINDS, state=Notification.State.SENT
-    ).order_by()
-    meetings = (
-        Meeting.objects.awaiting_recap(now)
-        .select_related("team", "organizer")
-        .annotate(
-            due_at=ExpressionWrapper(
-                F("ends_at") + F("team__recap_grace"), output_field=DateTimeField()
-            ),
-            reminders_sent=Coalesce(
-                Subquery(
-                    sent.values("meeting").annotate(n=Count("pk")).values("n"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
-            last_reminder_at=Subquery(sent.order_by("-sent_at").values("sent_at")[:1]),
-        )
-    )
-    if team is not None:
-        meetings = meetings.filter(team=team)
-    if organizer is not None:
-        meetings = meetings.filter(organizer=organizer)
-    day = timedelta(days=1)
-    bucket_filters = {
-        "due": {"due_at__gt": now},
-        "lt1": {"due_at__lte": now, "due_at__gt": now - day},
-        "1to3": {"due_at__lte": now - day, "due_at__gt": now - 3 * day},
-        "gt3": {"due_at__lte": now - 3 * day},
-    }
-    if overdue in bucket_filters:
-        meetings = meetings.filter(**bucket_filters[overdue])
-    # The earlier the due time, the more overdue.
-    order = ["due_at", "pk"] if sort != "-overdue" else ["-due_at", "-pk"]
-    return meetings.order_by(*order)
-
-
-def overdue_text(meeting: Meeting, now: datetime) -> str:
-    if meeting.due_at > now:
-        return f"not yet (due in {duration_text(meeting.due_at - now)})"
-    return duration_text(now - meeting.due_at)
-
-
 def _remind(request: HttpRequest, meetings: list[Meeting]) -> None:
     """Queue a manual reminder now, through the outbox.
 
     `remind_now` queues its own stage, one per meeting and UTC day, with
     conflicts ignored: a second click the same day adds nothing.
     """
-    from .reminders import remind_now
-
     now = timezone.now()
-    queued = sum(remind_now(meeting=meeting, now=now) for meeting in meetings)
+    queued = sum(notifications.remind_now(meeting=meeting, now=now) for meeting in meetings)
     if queued:
         messages.success(request, f"Queued {queued} reminder(s) for {len(meetings)} meeting(s).")
     else:
@@ -499,47 +402,6 @@ def _remind(request: HttpRequest, meetings: list[Meeting]) -> None:
             "Nothing new was queued: a manual reminder already went out today (UTC) "
             "for these meetings, or they need none.",
         )
-
-
-def _csv_cell(value: object) -> str:
-    """Defuse spreadsheet formulas in user text (a title starting with "=")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(meetings: QuerySet[Meeting], now: datetime) -> StreamingHttpResponse:
-    header = ["meeting", "team", "organizer", "organizer email", "ended (UTC)",
-              "recap due (UTC)", "overdue", "reminders sent", "last reminder (UTC)",
-              "admin url"]  # fmt: skip
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(header)
-        for m in meetings.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    _csv_cell(m.title),
-                    _csv_cell(m.team.name),
-                    _csv_cell(m.organizer.name),
-                    m.organizer.email,
-                    m.ends_at.isoformat(),
-                    m.due_at.isoformat(),
-                    overdue_text(m, now),
-                    m.reminders_sent,
-                    m.last_reminder_at.isoformat() if m.last_reminder_at else "",
-                    f"/admin/meetings/meeting/{m.pk}/change/",
-                ]  # fmt: skip
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = now.strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="unrecapped-{stamp}.csv"'
-    return response
 
 
 def unrecapped_view(request: HttpRequest) -> HttpResponse:
@@ -572,7 +434,7 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         sort=filters.get("o") or "overdue",
     )
     if request.GET.get("format") == "csv":
-        return _csv_response(meetings, now)
+        return csv_response(meetings, now)
 
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     for meeting in page:

@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from .models import Meeting, site_url
+from accounts.mail import site_url
+
+from .models import Meeting
 
 PRODID = "-//Bookend//Meeting agendas and recaps//EN"
 

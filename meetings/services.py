@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Max
 
 from accounts.models import Membership, Team, User
 
-from . import emails, reminders
+from . import notifications
 from .models import (
     ActionItem,
     AgendaItem,
@@ -26,7 +27,8 @@ from .models import (
 )
 
 
-def _require_members(team: Team, users: Iterable[User], what: str) -> None:
+def require_members(team: Team, users: Iterable[User], what: str) -> None:
+    """Everyone in `users` belongs to `team` (attendees, owners), or RuleBroken."""
     ids = {u.pk for u in users}
     members = set(
         Membership.objects.filter(team=team, user_id__in=ids).values_list("user_id", flat=True)
@@ -54,7 +56,7 @@ def create_meeting(
     The organizer is always an attendee. Attendees must belong to the team.
     """
     attendees, optional_attendees = list(attendees), list(optional_attendees)
-    _require_members(team, [organizer, *attendees, *optional_attendees], "attendee")
+    require_members(team, [organizer, *attendees, *optional_attendees], "attendee")
     meeting = Meeting(
         team=team,
         organizer=organizer,
@@ -73,7 +75,7 @@ def create_meeting(
     for user in attendees:
         rows[user.pk] = Attendee(meeting=meeting, user=user, required=True)
     Attendee.objects.bulk_create(rows.values())
-    reminders.reschedule(meeting, now=now)
+    notifications.reschedule(meeting, now=now)
     return meeting
 
 
@@ -88,7 +90,7 @@ def add_agenda_item(
     notes: str = "",
 ) -> AgendaItem:
     if owner is not None:
-        _require_members(meeting.team, [owner], "agenda item owner")
+        require_members(meeting.team, [owner], "agenda item owner")
     # Lock the meeting so two concurrent additions get distinct positions.
     Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
     last = meeting.agenda_items.aggregate(m=Max("position"))["m"]
@@ -125,10 +127,10 @@ def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
 def _queue_agenda_digest(meeting: Meeting, *, now: datetime) -> None:
     # Stage = the iCalendar SEQUENCE, so each version is queued once per attendee
     # however often a request is retried.
-    reminders.queue_meeting_digest(
+    notifications.queue_meeting_digest(
         meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
     )
-    reminders.reschedule(meeting, now=now)
+    notifications.reschedule(meeting, now=now)
 
 
 def _agenda_digest_stage(meeting: Meeting, moved_from: tuple[datetime, datetime] | None) -> str:
@@ -139,7 +141,7 @@ def _agenda_digest_stage(meeting: Meeting, moved_from: tuple[datetime, datetime]
     the others got, so they are not sent the same version twice.
     """
     if moved_from is not None:
-        return emails.agenda_digest_stage(meeting.sequence, moved_from)
+        return notifications.agenda_digest_stage(meeting.sequence, moved_from)
     existing = (
         Notification.objects.filter(
             meeting=meeting,
@@ -157,7 +159,7 @@ def cancel_meeting(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
     """Cancel; attendees who got the agenda's invitation get the cancellation."""
     meeting.cancel(by=by, now=now)
     if meeting.agenda_sent_at:
-        reminders.queue_meeting_digest(
+        notifications.queue_meeting_digest(
             meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
         )
     return meeting
@@ -197,13 +199,24 @@ def add_action_item(
     return item
 
 
+# Carry-over builds on these services (meetings.series), so it is enqueued by the
+# name of its task, after commit, rather than imported.
+CARRY_OVER_TASK = "meetings.carry_over_after_recap"
+
+
 @transaction.atomic
 def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
-    """Publish the recap: one digest per attendee with a signed acknowledgement link."""
+    """Publish the recap: one digest per attendee with a signed acknowledgement link.
+
+    In a series, what the recap leaves open (action items, deferred items) is
+    then carried into the next meeting's agenda.
+    """
     meeting.publish_recap(by=by, now=now)
-    reminders.queue_meeting_digest(
+    notifications.queue_meeting_digest(
         meeting, kind=Notification.Kind.RECAP_DIGEST, stage="published", now=now
     )
+    if meeting.series_id:
+        current_app.tasks[CARRY_OVER_TASK].delay_on_commit(meeting.pk)
     return meeting
 
 
@@ -216,39 +229,11 @@ def acknowledge_recap(*, meeting: Meeting, user: User, now: datetime) -> Attende
     return attendee
 
 
-def complete_action_item(*, item: ActionItem, now: datetime) -> ActionItem:
-    item.complete(now=now)
-    return item
-
-
-def reopen_action_item(*, item: ActionItem) -> ActionItem:
-    item.reopen()
-    return item
-
-
 # -- Editing from the meeting page ---------------------------------------------
 # The meeting page changes a meeting piece by piece. Each service below locks the
-# meeting row first (`Meeting._locked`), so a change cannot interleave with a
+# meeting row first (`Meeting.locked`), so a change cannot interleave with a
 # send, a publish or a cancel of the same meeting, then re-checks the rule
 # against the locked row.
-
-
-def _check_agenda_open(row: Meeting, now: datetime) -> None:
-    """The agenda can change until the meeting starts (rule 3), never once canceled."""
-    if row.canceled_at:
-        raise RuleBroken("This meeting is canceled.")
-    if now >= row.starts_at:
-        raise RuleBroken("The meeting has started, so its agenda can no longer change.")
-
-
-def _check_recap_open(row: Meeting, now: datetime) -> None:
-    """The recap can be drafted from the start until it is published."""
-    if row.canceled_at:
-        raise RuleBroken("A canceled meeting has no recap.")
-    if row.recap_published_at:
-        raise RuleBroken("The recap is already published and can no longer change.")
-    if now < row.starts_at:
-        raise RuleBroken("The recap opens when the meeting starts.")
 
 
 @transaction.atomic
@@ -268,13 +253,17 @@ def update_meeting(
     Moving the times is refused where it would break a recorded fact: an agenda
     sent before the new start, a recap published after the new end.
     """
-    row = meeting._locked()
+    row = meeting.locked()
     if row.canceled_at:
         raise RuleBroken("This meeting is canceled and can no longer change.")
-    problems = []
+    if not row.can_be_changed_by(by):
+        raise PermissionError("Only the organizer and team admins change this meeting.")
     times_changed = (row.starts_at, row.ends_at) != (starts_at, ends_at)
-    if ends_at <= starts_at:
-        problems.append("A meeting must end after it starts.")
+    problems = Meeting.times_problems(starts_at, ends_at)
+    if times_changed and row.has_started(now):
+        problems.append("This meeting has already started, so it can no longer move.")
+    elif times_changed and starts_at <= now:
+        problems.append("Pick a start in the future: a meeting cannot move into the past.")
     if times_changed and row.agenda_sent_at and starts_at <= row.agenda_sent_at:
         problems.append(
             "The agenda was already sent, so the meeting cannot move to start before that."
@@ -295,11 +284,11 @@ def update_meeting(
     row.save(update_fields=["title", "starts_at", "ends_at", "location", "sequence"])
     if times_changed:
         # Reminder due times follow the meeting's times.
-        reminders.reschedule(row, now=now)
+        notifications.reschedule(row, now=now)
     if attendees is not None:
         wanted = {u.pk: u for u in attendees}
         wanted.pop(row.organizer_id, None)
-        _require_members(row.team, wanted.values(), "attendee")
+        require_members(row.team, wanted.values(), "attendee")
         row.attendees.exclude(user_id__in=[*wanted, row.organizer_id]).delete()
         existing = set(row.attendees.values_list("user_id", flat=True))
         Attendee.objects.bulk_create(
@@ -311,25 +300,25 @@ def update_meeting(
         # Attendees hold the sent invitation: a change sends the new version
         # (higher SEQUENCE) so calendars move the event; a new attendee gets the
         # current one. Rows that exist are ignored, so nothing goes out twice.
-        reminders.queue_meeting_digest(
+        notifications.queue_meeting_digest(
             row,
             kind=Notification.Kind.AGENDA_DIGEST,
             stage=_agenda_digest_stage(row, moved_from),
             now=now,
         )
-    meeting._refresh_from(row)
+    meeting.refresh_from(row)
     return meeting
 
 
 @transaction.atomic
 def set_desired_outcome(*, meeting: Meeting, text: str, now: datetime) -> Meeting:
-    row = meeting._locked()
-    _check_agenda_open(row, now)
+    row = meeting.locked()
+    row.require_agenda_open(now)
     if row.agenda_sent_at and not text.strip():
         raise RuleBroken("A sent agenda must state the desired outcome.")
     row.desired_outcome = text
     row.save(update_fields=["desired_outcome"])
-    meeting._refresh_from(row)
+    meeting.refresh_from(row)
     return meeting
 
 
@@ -345,7 +334,7 @@ def propose_agenda_item(
     now: datetime,
 ) -> AgendaItem:
     """Add an item (the organizer) or a talking point (an attendee) before the start."""
-    _check_agenda_open(meeting._locked(), now)
+    meeting.locked().require_agenda_open(now)
     return add_agenda_item(
         meeting=meeting,
         title=title,
@@ -366,10 +355,10 @@ def edit_agenda_item(
     notes: str,
     now: datetime,
 ) -> AgendaItem:
-    row = item.meeting._locked()
-    _check_agenda_open(row, now)
+    row = item.meeting.locked()
+    row.require_agenda_open(now)
     if owner is not None:
-        _require_members(row.team, [owner], "agenda item owner")
+        require_members(row.team, [owner], "agenda item owner")
     item.title, item.owner, item.timebox_minutes, item.notes = title, owner, timebox_minutes, notes
     item.full_clean(exclude={"meeting", "added_by", "carried_from"})
     item.save(update_fields=["title", "owner", "timebox_minutes", "notes"])
@@ -379,8 +368,8 @@ def edit_agenda_item(
 @transaction.atomic
 def move_agenda_item(*, item: AgendaItem, offset: int, now: datetime) -> AgendaItem:
     """Move an item up (-1) or down (+1); renumber so positions are 0..n-1 again."""
-    row = item.meeting._locked()
-    _check_agenda_open(row, now)
+    row = item.meeting.locked()
+    row.require_agenda_open(now)
     items = list(row.agenda_items.order_by("position", "pk"))
     index = next(i for i, other in enumerate(items) if other.pk == item.pk)
     target = max(0, min(len(items) - 1, index + offset))
@@ -394,8 +383,8 @@ def move_agenda_item(*, item: AgendaItem, offset: int, now: datetime) -> AgendaI
 
 @transaction.atomic
 def remove_agenda_item(*, item: AgendaItem, now: datetime) -> None:
-    row = item.meeting._locked()
-    _check_agenda_open(row, now)
+    row = item.meeting.locked()
+    row.require_agenda_open(now)
     if row.agenda_sent_at and row.agenda_items.count() <= 1:
         raise RuleBroken("A sent agenda keeps at least one item; add another first.")
     item.delete()
@@ -412,8 +401,8 @@ def save_recap(
     now: datetime,
 ) -> Meeting:
     """Save the recap draft: summary, notes, the no-action-items flag, item outcomes."""
-    row = meeting._locked()
-    _check_recap_open(row, now)
+    row = meeting.locked()
+    row.require_recap_open(now)
     row.recap_summary, row.recap_notes, row.no_action_items = summary, notes, no_action_items
     row.save(update_fields=["recap_summary", "recap_notes", "no_action_items"])
     valid = set(AgendaItem.Outcome.values)
@@ -424,19 +413,19 @@ def save_recap(
         if item.outcome != outcome:
             item.outcome = outcome
             item.save(update_fields=["outcome"])
-    meeting._refresh_from(row)
+    meeting.refresh_from(row)
     return meeting
 
 
 @transaction.atomic
 def record_decision(*, meeting: Meeting, text: str, now: datetime) -> Decision:
-    _check_recap_open(meeting._locked(), now)
+    meeting.locked().require_recap_open(now)
     return add_decision(meeting=meeting, text=text)
 
 
 @transaction.atomic
 def remove_decision(*, decision: Decision, now: datetime) -> None:
-    _check_recap_open(decision.meeting._locked(), now)
+    decision.meeting.locked().require_recap_open(now)
     decision.delete()
 
 
@@ -451,8 +440,8 @@ def assign_action_item(
     now: datetime,
 ) -> ActionItem:
     """An action item written into the recap draft; untick "no action items" if it was set."""
-    row = meeting._locked()
-    _check_recap_open(row, now)
+    row = meeting.locked()
+    row.require_recap_open(now)
     item = add_action_item(
         meeting=row,
         description=description,
@@ -470,7 +459,7 @@ def assign_action_item(
 
 @transaction.atomic
 def remove_action_item(*, item: ActionItem, now: datetime) -> None:
-    _check_recap_open(item.meeting._locked(), now)
+    item.meeting.locked().require_recap_open(now)
     item.delete()
 
 
@@ -499,7 +488,7 @@ def save_and_publish_recap(
 
 @transaction.atomic
 def edit_decision(*, decision: Decision, text: str, now: datetime) -> Decision:
-    _check_recap_open(decision.meeting._locked(), now)
+    decision.meeting.locked().require_recap_open(now)
     decision.text = text
     decision.full_clean(exclude={"meeting"})
     decision.save(update_fields=["text"])
@@ -511,8 +500,8 @@ def edit_action_item(
     *, item: ActionItem, description: str, owner: User, due_date: date, now: datetime
 ) -> ActionItem:
     """Reword, reassign or move a drafted action item; rule 5 is checked again."""
-    row = item.meeting._locked()
-    _check_recap_open(row, now)
+    row = item.meeting.locked()
+    row.require_recap_open(now)
     item.description, item.owner, item.due_date = description, owner, due_date
     item.full_clean(exclude={"meeting", "created_by"})
     item.validate_rules()

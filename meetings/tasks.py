@@ -1,4 +1,4 @@
-"""Thin Celery tasks: named, JSON arguments (ids), each calls one function.
+"""Every Celery task of Bookend. Thin: named, JSON arguments (ids), each calls one function.
 
 Time limits: delivery talks to an SMTP server whose timeout is EMAIL_TIMEOUT
 (10 s by default), well inside the soft limit. `acks_late` only on delivery,
@@ -12,10 +12,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from . import (
-    reminders,
-    series_tasks,  # noqa: F401 - registers meetings.generate_series_occurrences
-)
+from . import notifications, series
+from .models import Meeting
 
 
 @shared_task(
@@ -23,12 +21,12 @@ from . import (
     bind=True,
     acks_late=True,
     reject_on_worker_lost=False,  # the re-drive, not a redelivery loop, retries a crash
-    max_retries=None,  # the row counts attempts (reminders.MAX_ATTEMPTS)
+    max_retries=None,  # the row counts attempts (notifications.delivery.MAX_ATTEMPTS)
     soft_time_limit=45,
     time_limit=60,
 )
 def deliver_notification(self, notification_id: int) -> str:
-    outcome = reminders.deliver(notification_id, now=timezone.now())
+    outcome = notifications.deliver(notification_id, now=timezone.now())
     if outcome.status == "retry":
         # A countdown of at most OUTBOX_RETRY_MAX_SECONDS (a few minutes): Redis
         # holds it in the worker, far below the broker's visibility timeout.
@@ -50,7 +48,7 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     recipient does not hold back the rest of the chunk.
     """
     counts: dict[str, int] = {}
-    outcomes = reminders.deliver_many(notification_ids, now=timezone.now())
+    outcomes = notifications.deliver_many(notification_ids, now=timezone.now())
     for pk, outcome in outcomes.items():
         if outcome.status == "retry":
             deliver_notification.apply_async((pk,), countdown=outcome.retry_in)
@@ -64,17 +62,40 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
 @shared_task(name="meetings.sweep_reminders", soft_time_limit=240, time_limit=300)
 def sweep_reminders() -> int:
     now = timezone.now()
-    result = reminders.sweep(now=now)
+    result = notifications.sweep(now=now)
     # Rows whose working-hours wait ended since the last minute go out now.
-    reminders.dispatch_ready(now=now)
+    notifications.dispatch_ready(now=now)
     return result.queued
 
 
 @shared_task(name="meetings.redrive_outbox", soft_time_limit=240, time_limit=300)
 def redrive_outbox() -> int:
-    return reminders.dispatch_ready(now=timezone.now())
+    return notifications.dispatch_ready(now=timezone.now())
 
 
 @shared_task(name="meetings.queue_daily_digests", soft_time_limit=240, time_limit=300)
 def queue_daily_digests() -> int:
-    return reminders.queue_daily_digests(now=timezone.now())
+    return notifications.queue_daily_digests(now=timezone.now())
+
+
+# -- recurring meetings ---------------------------------------------------------
+# Idempotent (see meetings.series): a second beat or a redelivered message creates
+# and carries nothing twice, so losing or repeating a run costs nothing.
+
+
+@shared_task(name="meetings.generate_series_occurrences", soft_time_limit=240, time_limit=300)
+def generate_series_occurrences() -> dict[str, int]:
+    """Top up generated meetings, and bring recent carry-over up to date."""
+    now = timezone.now()
+    created = series.generate_due(now=now)
+    carried = series.carry_over_recent(now=now)
+    return {"created": created, "carried": carried}
+
+
+@shared_task(name="meetings.carry_over_after_recap", soft_time_limit=60, time_limit=90)
+def carry_over_after_recap(meeting_id: int) -> int:
+    """Enqueued when a series meeting's recap is published (services.publish_recap)."""
+    meeting = Meeting.objects.select_related("series").filter(pk=meeting_id).first()
+    if meeting is None:
+        return 0
+    return len(series.carry_over_after_recap(meeting, now=timezone.now()))

@@ -1,54 +1,107 @@
+"""Every URL of the meetings app, in one namespace ("meetings:").
+
+The paths are part of the product: bookmarks, links in sent emails and calendar
+subscriptions point at them, so they never change.
+"""
+
 from __future__ import annotations
 
 from django.urls import include, path
 
-from . import views
+from .views import (
+    actions,
+    agenda,
+    calendar,
+    compliance,
+    email_links,
+    meeting,
+    pages,
+    recap,
+    series,
+    templates,
+)
 
 app_name = "meetings"
 
 # Everything under one meeting: meetings/<pk>/...
 meeting_patterns = [
-    path("", views.meeting_detail, name="detail"),
-    path("edit/", views.meeting_edit, name="edit"),
-    path("cancel/", views.meeting_cancel, name="cancel"),
+    path("", meeting.meeting_detail, name="detail"),
+    path("edit/", meeting.meeting_edit, name="edit"),
+    path("cancel/", meeting.meeting_cancel, name="cancel"),
     # Agenda editor.
-    path("agenda/outcome/", views.agenda_outcome, name="agenda_outcome"),
-    path("agenda/items/", views.agenda_item_add, name="agenda_item_add"),
-    path("agenda/items/<int:item_pk>/", views.agenda_item_edit, name="agenda_item_edit"),
-    path("agenda/items/<int:item_pk>/move/", views.agenda_item_move, name="agenda_item_move"),
+    path("agenda/outcome/", agenda.agenda_outcome, name="agenda_outcome"),
+    path("agenda/items/", agenda.agenda_item_add, name="agenda_item_add"),
+    path("agenda/items/<int:item_pk>/", agenda.agenda_item_edit, name="agenda_item_edit"),
+    path("agenda/items/<int:item_pk>/move/", agenda.agenda_item_move, name="agenda_item_move"),
     path(
-        "agenda/items/<int:item_pk>/remove/", views.agenda_item_remove, name="agenda_item_remove"
+        "agenda/items/<int:item_pk>/remove/", agenda.agenda_item_remove, name="agenda_item_remove"
     ),
-    path("agenda/send/", views.agenda_send, name="agenda_send"),
-    path("agenda/amend/", views.agenda_amend, name="agenda_amend"),
+    path("agenda/send/", agenda.agenda_send, name="agenda_send"),
+    path("agenda/amend/", agenda.agenda_amend, name="agenda_amend"),
     # Recap editor.
-    path("recap/", views.recap_save, name="recap_save"),
-    path("recap/decisions/", views.decision_add, name="decision_add"),
-    path("recap/decisions/<int:decision_pk>/", views.decision_edit, name="decision_edit"),
+    path("recap/", recap.recap_save, name="recap_save"),
+    path("recap/decisions/", recap.decision_add, name="decision_add"),
+    path("recap/decisions/<int:decision_pk>/", recap.decision_edit, name="decision_edit"),
     path(
         "recap/decisions/<int:decision_pk>/remove/",
-        views.decision_remove,
+        recap.decision_remove,
         name="decision_remove",
     ),
-    path("recap/actions/", views.action_item_add, name="action_item_add"),
-    path("recap/actions/<int:item_pk>/", views.action_item_edit, name="action_item_edit"),
+    path("recap/actions/", recap.action_item_add, name="action_item_add"),
+    path("recap/actions/<int:item_pk>/", recap.action_item_edit, name="action_item_edit"),
     path(
-        "recap/actions/<int:item_pk>/remove/", views.action_item_remove, name="action_item_remove"
+        "recap/actions/<int:item_pk>/remove/", recap.action_item_remove, name="action_item_remove"
     ),
-    path("recap/publish/", views.recap_publish, name="recap_publish"),
-    path("acknowledge/", views.recap_acknowledge, name="acknowledge"),
+    path("recap/publish/", recap.recap_publish, name="recap_publish"),
+    path("acknowledge/", recap.recap_acknowledge, name="acknowledge"),
+]
+
+# Recurring meetings and agenda templates: series/...
+series_patterns = [
+    path("", series.series_list, name="series_list"),
+    path("new/", series.series_create, name="series_create"),
+    path("<int:pk>/", series.series_detail, name="series_detail"),
+    path("<int:pk>/next/", series.series_next, name="series_next"),
+    path("<int:pk>/end/", series.series_end, name="series_end"),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/edit/", series.occurrence_edit, name="occurrence_edit"
+    ),
+    path(
+        "<int:pk>/meetings/<int:meeting_pk>/cancel/",
+        series.occurrence_cancel,
+        name="occurrence_cancel",
+    ),
+    path("<int:pk>/template/", templates.series_template_create, name="series_template_create"),
+    path("templates/", templates.template_list, name="templates"),
+    path("templates/<int:pk>/", templates.template_detail, name="template"),
+    path("templates/<int:pk>/items/", templates.template_item_add, name="template_item_add"),
+    path(
+        "templates/<int:pk>/items/<int:item_pk>/remove/",
+        templates.template_item_remove,
+        name="template_item_remove",
+    ),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("meetings/", views.meeting_list, name="list"),
-    path("meetings/new/", views.meeting_create, name="create"),
-    path("meetings/members/", views.member_search, name="member_search"),
+    path("", pages.home, name="home"),
+    path("meetings/", pages.meeting_list, name="list"),
+    path("meetings/new/", meeting.meeting_create, name="create"),
+    path("meetings/members/", meeting.member_search, name="member_search"),
     path("meetings/<int:pk>/", include(meeting_patterns)),
-    path("series/", include("meetings.series_urls")),
+    path("series/", include(series_patterns)),
     # Action items across meetings.
-    path("action-items/", views.action_items, name="action_items"),
+    path("action-items/", actions.action_items, name="action_items"),
     path(
-        "action-items/<int:item_pk>/status/", views.action_item_status, name="action_item_status"
+        "action-items/<int:item_pk>/status/",
+        actions.action_item_status,
+        name="action_item_status",
     ),
+    # Compliance figures for a team's admins.
+    path("compliance/<slug:slug>/", compliance.team_compliance, name="team_compliance"),
+    # Calendars: a secret per-user feed (no login, the token is the key) and .ics files.
+    path("calendar/feed/<str:token>.ics", calendar.feed, name="calendar_feed"),
+    path("calendar/meetings/<int:pk>.ics", calendar.meeting_ics, name="meeting_ics"),
+    # Signed links from emails (recap acknowledgement, unsubscribe): no login needed.
+    path("email/acknowledge/<str:token>/", email_links.acknowledge, name="email_acknowledge"),
+    path("email/unsubscribe/<str:token>/", email_links.unsubscribe, name="email_unsubscribe"),
 ]

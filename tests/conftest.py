@@ -6,6 +6,8 @@ mean the constraints, locks and broker were really exercised.
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +30,17 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "The test suite needs PostgreSQL: set DATABASE_URL=postgres://... (make test does)."
         )
+    # Under pytest-xdist each process gets its own Redis database (as it gets its
+    # own test database), so one process's worker never takes another's tasks.
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if xdist_worker.startswith("gw") and settings.CELERY_BROKER_URL.startswith("redis"):
+        from config.celery import app as celery_app
+
+        db = int(xdist_worker[2:]) + 1
+        url = re.sub(r"(/\d+)?$", f"/{db}", settings.CELERY_BROKER_URL, count=1)
+        # Celery reads CELERY_BROKER_URL from the environment before its settings.
+        os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = url
+        celery_app.conf.update(broker_url=url)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -155,3 +168,27 @@ def as_organizer(client, organizer):
     """The test client, logged in as the organizer."""
     client.force_login(organizer)
     return client
+
+
+@pytest.fixture
+def carry_over_inline(django_capture_on_commit_callbacks):
+    """Run the carry-over task that publishing a series recap enqueues, in-process.
+
+    Use as `with carry_over_inline(): services.publish_recap(...)`.
+    """
+    from contextlib import contextmanager
+    from unittest import mock
+
+    from meetings import tasks
+
+    @contextmanager
+    def inline():
+        with (
+            mock.patch.object(
+                tasks.carry_over_after_recap, "delay", side_effect=tasks.carry_over_after_recap
+            ),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            yield
+
+    return inline

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Invitation, Membership
-from meetings import emails, services
+from meetings import services
+from meetings.notifications import messages
 from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
 
 ROLES = ("anonymous", "outsider", "member", "attendee", "organizer", "admin")
@@ -137,8 +138,8 @@ def world(db) -> World:
         template_item=template_item,
         invitation=invitation,
         token_invitation=account_services.invitation_token(invitation),
-        ack_token_url=emails.acknowledge_url(attendee_row, now=now),
-        unsubscribe_url=emails.unsubscribe_headers(
+        ack_token_url=messages.acknowledge_url(attendee_row, now=now),
+        unsubscribe_url=messages.unsubscribe_headers(
             users["attendee"], list_name="meeting", now=now, meeting=meeting
         )[0],
     )
@@ -190,12 +191,12 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         PUBLIC,
     ),
     ("healthz", "GET", lambda w: "/healthz", PUBLIC),
-    ("email:acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
-    ("email:unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
+    ("meetings:email_acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
+    ("meetings:email_unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
     (
-        "calendar:feed",
+        "meetings:calendar_feed",
         "GET",
-        lambda w: reverse("calendar:feed", args=[w.users["attendee"].calendar_token]),
+        lambda w: reverse("meetings:calendar_feed", args=[w.users["attendee"].calendar_token]),
         PUBLIC,
     ),
     ("accounts:logout", "POST", url("accounts:logout"), PUBLIC),
@@ -228,14 +229,19 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("accounts:member_remove", lambda w: membership_of(w, "member")),
         TEAM_ADMIN,
     ),
-    ("compliance:team", "GET", url("compliance:team", lambda w: w.team.slug), TEAM_ADMIN),
+    (
+        "meetings:team_compliance",
+        "GET",
+        url("meetings:team_compliance", lambda w: w.team.slug),
+        TEAM_ADMIN,
+    ),
     ("meetings:home", "GET", url("meetings:home"), SIGNED_IN),
     ("meetings:list", "GET", url("meetings:list"), SIGNED_IN),
     ("meetings:create", "GET", url("meetings:create"), SIGNED_IN),
     ("meetings:member_search", "GET", url("meetings:member_search"), SIGNED_IN),
     ("meetings:action_items", "GET", url("meetings:action_items"), SIGNED_IN),
     ("meetings:detail", "GET", url("meetings:detail", mtg), READ),
-    ("calendar:meeting", "GET", url("calendar:meeting", mtg), READ),
+    ("meetings:meeting_ics", "GET", url("meetings:meeting_ics", mtg), READ),
     ("meetings:edit", "GET", url("meetings:edit", mtg), CHANGE),
     ("meetings:cancel", "POST", url("meetings:cancel", mtg), CHANGE),
     ("meetings:agenda_outcome", "POST", url("meetings:agenda_outcome", mtg), CHANGE),
@@ -296,48 +302,48 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         # The owner (our attendee), the organizer and team admins change an item.
         ATTEND,
     ),
-    ("meetings:series:list", "GET", url("meetings:series:list"), SIGNED_IN),
-    ("meetings:series:create", "GET", url("meetings:series:create"), SIGNED_IN),
-    ("meetings:series:templates", "GET", url("meetings:series:templates"), SIGNED_IN),
-    ("meetings:series:detail", "GET", url("meetings:series:detail", lambda w: w.series.pk), READ),
-    ("meetings:series:next", "GET", url("meetings:series:next", lambda w: w.series.pk), READ),
-    ("meetings:series:end", "POST", url("meetings:series:end", lambda w: w.series.pk), CHANGE),
+    ("meetings:series_list", "GET", url("meetings:series_list"), SIGNED_IN),
+    ("meetings:series_create", "GET", url("meetings:series_create"), SIGNED_IN),
+    ("meetings:templates", "GET", url("meetings:templates"), SIGNED_IN),
+    ("meetings:series_detail", "GET", url("meetings:series_detail", lambda w: w.series.pk), READ),
+    ("meetings:series_next", "GET", url("meetings:series_next", lambda w: w.series.pk), READ),
+    ("meetings:series_end", "POST", url("meetings:series_end", lambda w: w.series.pk), CHANGE),
     (
-        "meetings:series:edit",
+        "meetings:occurrence_edit",
         "GET",
-        url("meetings:series:edit", lambda w: w.series.pk, lambda w: w.occurrence.pk),
+        url("meetings:occurrence_edit", lambda w: w.series.pk, lambda w: w.occurrence.pk),
         CHANGE,
     ),
     (
-        "meetings:series:cancel",
+        "meetings:occurrence_cancel",
         "POST",
-        url("meetings:series:cancel", lambda w: w.series.pk, lambda w: w.occurrence.pk),
+        url("meetings:occurrence_cancel", lambda w: w.series.pk, lambda w: w.occurrence.pk),
         CHANGE,
     ),
     (
-        "meetings:series:template_create",
+        "meetings:series_template_create",
         "POST",
-        url("meetings:series:template_create", lambda w: w.series.pk),
+        url("meetings:series_template_create", lambda w: w.series.pk),
         CHANGE,
     ),
     # Anyone in the team may read a series' standing agenda; changing it is guarded below.
     (
-        "meetings:series:template",
+        "meetings:template",
         "GET",
-        url("meetings:series:template", lambda w: w.template.pk),
+        url("meetings:template", lambda w: w.template.pk),
         READ,
     ),
     (
-        "meetings:series:template_item_add",
+        "meetings:template_item_add",
         "POST",
-        url("meetings:series:template_item_add", lambda w: w.template.pk),
+        url("meetings:template_item_add", lambda w: w.template.pk),
         CHANGE,
     ),
     (
-        "meetings:series:template_item_remove",
+        "meetings:template_item_remove",
         "POST",
         url(
-            "meetings:series:template_item_remove",
+            "meetings:template_item_remove",
             lambda w: w.template.pk,
             lambda w: w.template_item.pk,
         ),

@@ -1,6 +1,6 @@
 """The meetings app's models, one module per area; import them from here."""
 
-from .meeting import Meeting, MeetingQuerySet, RuleBroken, site_url
+from .meeting import ENDS_AFTER_START, Meeting, MeetingQuerySet, RuleBroken
 from .notification import Notification, NotificationKind, NotificationState
 from .parts import (
     ActionItem,
@@ -15,6 +15,7 @@ from .parts import (
 from .series import AgendaTemplate, CarriedAction, Series, SeriesAttendee, TemplateItem
 
 __all__ = [
+    "ENDS_AFTER_START",
     "ActionItem",
     "ActionItemQuerySet",
     "ActionStatus",
@@ -34,5 +35,4 @@ __all__ = [
     "Series",
     "SeriesAttendee",
     "TemplateItem",
-    "site_url",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
@@ -21,6 +20,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User, validate_time_zone
+
+from .notification import NotificationKind as Kind
+
+# Rule 1's message: the database constraint and `Meeting.times_problems` say it alike.
+ENDS_AFTER_START = "A meeting must end after it starts."
 
 
 class RuleBroken(ValidationError):
@@ -34,9 +38,7 @@ class RuleBroken(ValidationError):
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def for_user(self, user: User) -> MeetingQuerySet:
         """Meetings of the teams `user` belongs to: the tenancy boundary."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(team__in=Team.objects.filter(memberships__user=user))
+        return self.filter(team__in=Team.objects.for_user(user))
 
     def for_team(self, team: Team) -> MeetingQuerySet:
         return self.filter(team=team)
@@ -161,7 +163,7 @@ class Meeting(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="meeting_ends_after_start",
-                violation_error_message="A meeting must end after it starts.",
+                violation_error_message=ENDS_AFTER_START,
             ),
             models.CheckConstraint(
                 condition=~Q(title=""),
@@ -293,31 +295,113 @@ class Meeting(models.Model):
     def has_ended(self, now: datetime) -> bool:
         return now >= self.ends_at
 
+    # -- the rules, one home each --------------------------------------------
+    # Forms, views, services, the reminder sweep and the email renderer ask these
+    # methods; none of them restates a condition.
+
+    @staticmethod
+    def times_problems(starts_at: datetime, ends_at: datetime) -> list[str]:
+        """Rule 1, `meeting_ends_after_start` in Python, for forms and services."""
+        return [] if ends_at > starts_at else [ENDS_AFTER_START]
+
+    def accepts_due_date(self, due: date) -> bool:
+        """Rule 5: an action item is due on or after the meeting's (local) day."""
+        return due >= self.local_date
+
+    def agenda_closed_reason(self, now: datetime) -> str:
+        """Rule 3: the agenda can change until the start, never once canceled; "" while open."""
+        if self.canceled_at:
+            return "This meeting is canceled."
+        if self.has_started(now):
+            return "The meeting has started, so its agenda can no longer change."
+        return ""
+
+    def agenda_is_open(self, now: datetime) -> bool:
+        return not self.agenda_closed_reason(now)
+
+    def recap_closed_reason(self, now: datetime) -> str:
+        """The recap is drafted from the start until it is published; "" while open."""
+        if self.canceled_at:
+            return "A canceled meeting has no recap."
+        if self.recap_published_at:
+            return "The recap is already published and can no longer change."
+        if not self.has_started(now):
+            return "The recap opens when the meeting starts."
+        return ""
+
+    def recap_is_open(self, now: datetime) -> bool:
+        return not self.recap_closed_reason(now)
+
+    def owes_agenda(self, now: datetime) -> bool:
+        """No agenda went out and it still can: what agenda reminders are about."""
+        return not self.agenda_sent_at and self.agenda_is_open(now)
+
+    def owes_recap(self) -> bool:
+        """Not canceled and no recap yet: what recap reminders are about (once it ended)."""
+        return not self.canceled_at and not self.recap_published_at
+
+    def needs_reminder(self, kind: str, now: datetime) -> bool:
+        """Whether a reminder of `kind` about this meeting still has a purpose at `now`.
+
+        The sweep asks before queueing a stage, and the renderer again before
+        sending one, so a reminder queued before the agenda was sent (or the
+        meeting canceled) is dropped instead of delivered.
+        """
+        if kind == Kind.AGENDA_REMINDER:
+            return self.owes_recap() and self.owes_agenda(now)
+        if kind == Kind.NO_AGENDA_NOTICE:
+            # From the start until the end, for meetings that were announced (one
+            # recorded after the fact had nobody waiting for an agenda).
+            return (
+                self.owes_recap()
+                and not self.agenda_sent_at
+                and not self.has_ended(now)
+                and self.created_at < self.starts_at
+            )
+        return self.owes_recap()
+
     def can_be_changed_by(self, user: User, membership: Membership | None = None) -> bool:
-        """Only the organizer and the team's admins change a meeting."""
+        """Only the organizer and the team's admins change a meeting.
+
+        `membership`: the user's membership of the meeting's team when the caller
+        has it already (a view reads the user's memberships once per request).
+        """
         if user.pk == self.organizer_id:
             return True
         if membership is None:
             membership = Membership.objects.filter(user=user, team_id=self.team_id).first()
-        return membership is not None and membership.is_admin
+        return (
+            membership is not None and membership.team_id == self.team_id and membership.is_admin
+        )
 
     # -- transitions ---------------------------------------------------------
     # Each locks the meeting row, re-reads it, checks every rule and then writes.
     # Rules are checked against the locked copy, not `self`, so a stale object in
     # a view cannot pass a check that the current row would fail.
 
-    def _locked(self) -> Meeting:
+    def locked(self) -> Meeting:
+        """The current row, locked until the end of the transaction."""
         return Meeting.objects.select_for_update().get(pk=self.pk)
 
-    def _refresh_from(self, row: Meeting) -> None:
+    def refresh_from(self, row: Meeting) -> None:
+        """Copy the fields of `row` (usually `locked()`) onto this object."""
         for field in self._meta.concrete_fields:
             setattr(self, field.attname, getattr(row, field.attname))
 
-    def _agenda_problems(self, now: datetime) -> list[str]:
+    def require_agenda_open(self, now: datetime) -> None:
+        if reason := self.agenda_closed_reason(now):
+            raise RuleBroken(reason)
+
+    def require_recap_open(self, now: datetime) -> None:
+        if reason := self.recap_closed_reason(now):
+            raise RuleBroken(reason)
+
+    def agenda_problems(self, now: datetime) -> list[str]:
+        """Rule 2: everything that stops the agenda from going out, one message each."""
         problems = []
         if self.canceled_at:
             problems.append("This meeting is canceled.")
-        elif now >= self.starts_at:
+        elif self.has_started(now):
             problems.append(
                 "The meeting has already started, so an agenda can no longer be sent; "
                 "it is recorded as held without agenda."
@@ -331,8 +415,8 @@ class Meeting(models.Model):
     @transaction.atomic
     def send_agenda(self, *, by: User, now: datetime) -> None:
         """Rule 2: sent before the start, with a desired outcome and at least one item."""
-        row = self._locked()
-        problems = row._agenda_problems(now)
+        row = self.locked()
+        problems = row.agenda_problems(now)
         if row.agenda_sent_at:
             problems.insert(0, "The agenda was already sent; amend it instead.")
         if problems:
@@ -341,13 +425,13 @@ class Meeting(models.Model):
         row.agenda_sent_by = by
         row.sequence += 1
         row.save(update_fields=["agenda_sent_at", "agenda_sent_by", "sequence"])
-        self._refresh_from(row)
+        self.refresh_from(row)
 
     @transaction.atomic
     def amend_agenda(self, *, by: User, now: datetime) -> None:
         """Rule 3: a sent agenda can change before the start; the first send time is kept."""
-        row = self._locked()
-        problems = row._agenda_problems(now)
+        row = self.locked()
+        problems = row.agenda_problems(now)
         if not row.agenda_sent_at:
             problems.insert(0, "The agenda has not been sent yet; send it first.")
         if problems:
@@ -355,28 +439,28 @@ class Meeting(models.Model):
         row.agenda_amended_at = now
         row.sequence += 1
         row.save(update_fields=["agenda_amended_at", "sequence"])
-        self._refresh_from(row)
+        self.refresh_from(row)
 
     @transaction.atomic
     def cancel(self, *, by: User, now: datetime) -> None:
         """Rule 6: only before the start; a canceled meeting gets no recap or reminders."""
-        row = self._locked()
+        row = self.locked()
         if row.canceled_at:
             raise RuleBroken("This meeting is already canceled.")
-        if now >= row.starts_at:
+        if row.has_started(now):
             raise RuleBroken("A meeting cannot be canceled after it started.")
         row.canceled_at = now
         row.next_reminder_at = None
         row.sequence += 1
         row.save(update_fields=["canceled_at", "next_reminder_at", "sequence"])
-        self._refresh_from(row)
+        self.refresh_from(row)
 
     def recap_problems(self, now: datetime) -> list[str]:
-        """Everything that stops the recap from being published, one message each."""
+        """Rule 4: everything that stops the recap from being published, one message each."""
         problems = []
         if self.canceled_at:
             problems.append("A canceled meeting has no recap.")
-        elif now < self.ends_at:
+        elif not self.has_ended(now):
             local_end = timezone.localtime(self.ends_at, self.zone)
             problems.append(
                 "A recap can only be published after the meeting ends "
@@ -394,9 +478,7 @@ class Meeting(models.Model):
             problems.append(
                 "Add at least one action item, or say that no action items came out of it."
             )
-        member_ids = set(
-            Membership.objects.filter(team_id=self.team_id).values_list("user_id", flat=True)
-        )
+        member_ids = self.team_member_ids()
         for item in action_items:
             problems.extend(item.problems(meeting=self, member_ids=member_ids))
         return problems
@@ -404,7 +486,7 @@ class Meeting(models.Model):
     @transaction.atomic
     def publish_recap(self, *, by: User, now: datetime) -> None:
         """Rule 4: after the end, with a summary, and action items or the explicit flag."""
-        row = self._locked()
+        row = self.locked()
         problems = row.recap_problems(now)
         if row.recap_published_at:
             problems.insert(0, "The recap was already published.")
@@ -414,9 +496,9 @@ class Meeting(models.Model):
         row.recap_published_by = by
         row.next_reminder_at = None
         row.save(update_fields=["recap_published_at", "recap_published_by", "next_reminder_at"])
-        self._refresh_from(row)
+        self.refresh_from(row)
 
-
-def site_url(path: str) -> str:
-    """Absolute URL for emails and feeds, where there is no request."""
-    return f"{settings.SITE_URL}{path}"
+    def team_member_ids(self) -> set[int]:
+        return set(
+            Membership.objects.filter(team_id=self.team_id).values_list("user_id", flat=True)
+        )

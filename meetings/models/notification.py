@@ -8,8 +8,6 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .meeting import Meeting
-
 
 class NotificationKind(models.TextChoices):
     AGENDA_DIGEST = "agenda_digest", "Agenda digest"
@@ -41,7 +39,7 @@ class Notification(models.Model):
     # notification_once_per_meeting_stage (meeting_id IS NOT NULL) serves lookups by
     # meeting; a separate index would be one more write per outbox row.
     meeting = models.ForeignKey(
-        Meeting,
+        "Meeting",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.models import Membership, Team, User
+from accounts.models import Team, User
 
 from .meeting import Meeting, RuleBroken
 
@@ -151,9 +151,8 @@ class Decision(models.Model):
 
 class ActionItemQuerySet(models.QuerySet["ActionItem"]):
     def for_user(self, user: User) -> ActionItemQuerySet:
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(meeting__team__in=Team.objects.filter(memberships__user=user))
+        """Items of meetings of the teams `user` belongs to: the tenancy boundary."""
+        return self.filter(meeting__team__in=Team.objects.for_user(user))
 
     def open(self) -> ActionItemQuerySet:
         return self.filter(status=ActionItem.Status.OPEN)
@@ -218,16 +217,12 @@ class ActionItem(models.Model):
     def problems(self, *, meeting: Meeting, member_ids: set[int] | None = None) -> list[str]:
         """Rule 5's cross-row half: owner in the team, due on or after the meeting's day."""
         if member_ids is None:
-            member_ids = set(
-                Membership.objects.filter(team_id=meeting.team_id).values_list(
-                    "user_id", flat=True
-                )
-            )
+            member_ids = meeting.team_member_ids()
         problems = []
         label = f"Action item “{self.description[:40]}”"
         if self.owner_id not in member_ids:
             problems.append(f"{label}: its owner must be a member of {meeting.team}.")
-        if self.due_date and self.due_date < meeting.local_date:
+        if self.due_date and not meeting.accepts_due_date(self.due_date):
             problems.append(
                 f"{label}: the due date cannot be before the meeting's day "
                 f"({date_format(meeting.local_date, 'D j M Y')})."
@@ -255,6 +250,18 @@ class ActionItem(models.Model):
         if updated:
             self.status, self.completed_at = self.Status.OPEN, None
         return bool(updated)
+
+    def can_be_changed_by(self, user: User, *, admin_team_ids: set[int]) -> bool:
+        """Its owner marks it done; so may the meeting's organizer and the team's admins.
+
+        `admin_team_ids`: the teams `user` administers (a view reads the user's
+        memberships once per request). Needs `meeting` loaded.
+        """
+        return (
+            self.owner_id == user.pk
+            or self.meeting.organizer_id == user.pk
+            or self.meeting.team_id in admin_team_ids
+        )
 
     def is_overdue(self, today: date) -> bool:
         return self.status == self.Status.OPEN and self.due_date < today

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Team, User, validate_time_zone
+from accounts.models import Membership, Team, User, validate_time_zone
 
-from .meeting import Meeting
+from .meeting import Meeting, MeetingQuerySet
 from .parts import ActionItem, AgendaItem, titled_and_timeboxed
 
 
@@ -57,6 +57,50 @@ class Series(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def local_first_start(self) -> datetime:
+        """The naive local start of the first occurrence.
+
+        `first_start` is a DateTimeField and the project runs with USE_TZ, so the
+        wall-clock time is stored tagged as UTC (a "floating" time, like a DTSTART
+        without TZID); `time_zone` says where it is. Read it through this property
+        and write it through `floating()`.
+        """
+        return self.first_start.astimezone(UTC).replace(tzinfo=None)
+
+    @staticmethod
+    def floating(local: datetime) -> datetime:
+        """How the naive local `local` is stored in `first_start`."""
+        return local.replace(tzinfo=UTC)
+
+    def can_be_changed_by(self, user: User) -> bool:
+        """Only the series' organizer and the team's admins change a series."""
+        if user.pk == self.organizer_id:
+            return True
+        return Membership.objects.admins().filter(user=user, team_id=self.team_id).exists()
+
+    def lineage_ids(self) -> list[int]:
+        """This series and the ones it was split from, newest first."""
+        ids, seen = [], set()
+        current: Series | None = self
+        while current is not None and current.pk not in seen:
+            ids.append(current.pk)
+            seen.add(current.pk)
+            current = current.parent
+        return ids
+
+    def lineage_meetings(self) -> MeetingQuerySet:
+        """The meetings of this series and of the ones it was split from."""
+        return Meeting.objects.filter(series_id__in=self.lineage_ids())
+
+    @property
+    def own_template(self) -> AgendaTemplate | None:
+        """The series' own agenda template, if it has one."""
+        try:
+            return self.template
+        except AgendaTemplate.DoesNotExist:
+            return None
+
 
 class AgendaTemplate(models.Model):
     """Standing agenda items with time boxes that a new meeting's agenda starts from.
@@ -92,6 +136,14 @@ class AgendaTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def can_be_changed_by(self, user: User) -> bool:
+        """The team's library is shared: any member may edit its templates (the
+        queryset already stopped outsiders); a series' own copy is the series'
+        business (its organizer and the team's admins)."""
+        if self.series_id:
+            return self.series.can_be_changed_by(user)
+        return True
 
 
 class TemplateItem(models.Model):

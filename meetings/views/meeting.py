@@ -15,19 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Team
 from accounts.teams import current_membership
 
-from .. import series, services
+from .. import services
 from ..forms import MeetingForm
 from ..models import Meeting
-from ._shared import (
-    _can_edit,
-    _done,
-    _flashed,
-    _local_times,
-    _meeting_or_404,
-    _render_meeting,
-    _require_edit,
-    _team_members,
-)
+from .access import changeable_meeting, team_members, viewable_meeting
+from .rendering import done, flashed, local_times, render_meeting
 
 
 @login_required
@@ -43,7 +35,7 @@ def member_search(request: HttpRequest) -> HttpResponse:
         raise Http404
     query = request.GET.get("q", "").strip()[:100]
     chosen = {int(v) for v in request.GET.getlist("attendees") if v.isdigit()}
-    members = [u for u in _team_members(membership.team_id) if u.pk != request.user.pk]
+    members = [u for u in team_members(membership.team_id) if u.pk != request.user.pk]
     if query:
         needle = query.casefold()
         members = [
@@ -118,7 +110,7 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
         team = membership.team
     else:
         team = meeting.team
-    members = _team_members(team.pk)
+    members = team_members(team.pk)
     organizer = meeting.organizer if meeting else request.user
     if request.method == "POST":
         form = MeetingForm(request.POST, members=members, organizer=organizer)
@@ -149,7 +141,7 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
             "team": team,
             "options": options,
             "zone_name": timezone.get_current_timezone_name(),
-            "local_times": _local_times(meeting, list(meeting.attendees.select_related("user")))
+            "local_times": local_times(meeting, list(meeting.attendees.select_related("user")))
             if meeting
             else [],
         },
@@ -163,34 +155,21 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
+    meeting = changeable_meeting(request, pk)
     return _save_meeting_form(request, meeting)
 
 
 @login_required
 @require_POST
 def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
-    with _flashed(request, "Meeting canceled. Attendees will be told."):
+    meeting = changeable_meeting(request, pk)
+    with flashed(request, "Meeting canceled. Attendees will be told."):
         services.cancel_meeting(meeting=meeting, by=request.user, now=timezone.now())
-    return _done(request, meeting, "meeting", anchor="top")
+    return done(request, meeting, "meeting", anchor="top")
 
 
 @login_required
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    if (
-        meeting.series_id
-        and not meeting.agenda_sent_at
-        and not meeting.canceled_at
-        and timezone.now() < meeting.starts_at
-        and _can_edit(request, meeting)
-    ):
-        # The organizer opening a series meeting's agenda is "starting" it: bring in
-        # open action items and deferred items now (idempotent; the beat task does
-        # the same for series whose recap was published lately).
-        series.carry_over(meeting, now=timezone.now())
-    return _render_meeting(request, meeting, "meeting")
+    meeting = viewable_meeting(request, pk)
+    return render_meeting(request, meeting, "meeting")

@@ -14,7 +14,7 @@ from accounts.teams import current_membership
 
 from ..forms import MeetingFilterForm
 from ..models import ActionItem, Attendee, Meeting
-from ._shared import _team_members
+from .access import team_members
 
 PAGE_SIZE = 20
 
@@ -82,7 +82,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404("You are not a member of any team yet.")
     now = timezone.now()
-    members = _team_members(membership.team_id)
+    members = team_members(membership.team_id)
     form = MeetingFilterForm(request.GET or None, members=members)
     meetings = (
         Meeting.objects.for_user(request.user)

@@ -12,30 +12,26 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import ActionItemForm, DecisionForm, RecapForm
-from ._shared import (
-    _done,
-    _flash_problems,
-    _flashed,
-    _is_attendee,
-    _meeting_or_404,
-    _recap_open,
-    _render_meeting,
-    _require_edit,
-    _team_members,
+from .access import (
+    changeable_meeting,
+    is_attendee,
+    require_meeting_change,
+    team_members,
+    viewable_meeting,
 )
+from .rendering import done, flash_problems, flashed, render_meeting
 
 
 @login_required
 @require_POST
 def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
+    meeting = changeable_meeting(request, pk)
     items = list(meeting.agenda_items.all())
     form = RecapForm(request.POST, items=items)
     if not form.is_valid():
-        return _render_meeting(request, meeting, "recap", recap_form=form)
+        return render_meeting(request, meeting, "recap", recap_form=form)
     data = form.cleaned_data
-    with _flashed(request, "Recap draft saved."):
+    with flashed(request, "Recap draft saved."):
         services.save_recap(
             meeting=meeting,
             summary=data["recap_summary"],
@@ -44,47 +40,46 @@ def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
             outcomes=form.outcomes(),
             now=timezone.now(),
         )
-    return _done(request, meeting, "recap")
+    return done(request, meeting, "recap")
 
 
 @login_required
 @require_POST
 def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
+    meeting = changeable_meeting(request, pk)
     form = DecisionForm(request.POST, prefix="decision")
     if not form.is_valid():
-        return _render_meeting(request, meeting, "recap", decision_form=form)
-    with _flashed(request, "Decision recorded."):
+        return render_meeting(request, meeting, "recap", decision_form=form)
+    with flashed(request, "Decision recorded."):
         services.record_decision(
             meeting=meeting, text=form.cleaned_data["text"], now=timezone.now()
         )
-    return _done(request, meeting, "recap", anchor="decisions")
+    return done(request, meeting, "recap", anchor="decisions")
 
 
 @login_required
 def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
+    meeting = viewable_meeting(request, pk)
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
-    _require_edit(request, meeting)
+    require_meeting_change(request, meeting)
     prefix = f"decision{decision.pk}"
     if request.method == "POST":
         form = DecisionForm(request.POST, prefix=prefix)
         if form.is_valid():
-            with _flashed(request, "Decision saved."):
+            with flashed(request, "Decision saved."):
                 services.edit_decision(
                     decision=decision, text=form.cleaned_data["text"], now=timezone.now()
                 )
-            return _done(request, meeting, "recap", anchor="decisions")
+            return done(request, meeting, "recap", anchor="decisions")
     elif request.method == "GET":
-        if not _recap_open(meeting, timezone.now()):
+        if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
-            return _done(request, meeting, "recap")
+            return done(request, meeting, "recap")
         form = DecisionForm(initial={"text": decision.text}, prefix=prefix)
         form.fields["text"].widget.attrs["autofocus"] = True
     else:
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    return _render_meeting(
+    return render_meeting(
         request, meeting, "recap", editing_decision=decision.pk, decision_edit_form=form
     )
 
@@ -92,26 +87,25 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
 @login_required
 @require_POST
 def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
+    meeting = viewable_meeting(request, pk)
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
-    _require_edit(request, meeting)
-    with _flashed(request, "Decision removed."):
+    require_meeting_change(request, meeting)
+    with flashed(request, "Decision removed."):
         services.remove_decision(decision=decision, now=timezone.now())
-    return _done(request, meeting, "recap", anchor="decisions")
+    return done(request, meeting, "recap", anchor="decisions")
 
 
 @login_required
 @require_POST
 def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
+    meeting = changeable_meeting(request, pk)
     form = ActionItemForm(
-        request.POST, members=_team_members(meeting.team_id), meeting=meeting, prefix="action"
+        request.POST, members=team_members(meeting.team_id), meeting=meeting, prefix="action"
     )
     if not form.is_valid():
-        return _render_meeting(request, meeting, "recap", action_form=form)
+        return render_meeting(request, meeting, "recap", action_form=form)
     data = form.cleaned_data
-    with _flashed(request, f"Action item assigned to {data['owner'].name}."):
+    with flashed(request, f"Action item assigned to {data['owner'].name}."):
         services.assign_action_item(
             meeting=meeting,
             description=data["description"],
@@ -120,21 +114,21 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             created_by=request.user,
             now=timezone.now(),
         )
-    return _done(request, meeting, "recap", anchor="action-items")
+    return done(request, meeting, "recap", anchor="action-items")
 
 
 @login_required
 def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
+    meeting = viewable_meeting(request, pk)
     item = get_object_or_404(meeting.action_items, pk=item_pk)
-    _require_edit(request, meeting)
-    members = _team_members(meeting.team_id)
+    require_meeting_change(request, meeting)
+    members = team_members(meeting.team_id)
     prefix = f"action{item.pk}"
     if request.method == "POST":
         form = ActionItemForm(request.POST, members=members, meeting=meeting, prefix=prefix)
         if form.is_valid():
             data = form.cleaned_data
-            with _flashed(request, "Action item saved."):
+            with flashed(request, "Action item saved."):
                 services.edit_action_item(
                     item=item,
                     description=data["description"],
@@ -142,38 +136,35 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     due_date=data["due_date"],
                     now=timezone.now(),
                 )
-            return _done(request, meeting, "recap", anchor="action-items")
+            return done(request, meeting, "recap", anchor="action-items")
     elif request.method == "GET":
-        if not _recap_open(meeting, timezone.now()):
+        if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
-            return _done(request, meeting, "recap")
+            return done(request, meeting, "recap")
         initial = {"description": item.description, "owner": item.owner_id,
                    "due_date": item.due_date}  # fmt: skip
         form = ActionItemForm(initial=initial, members=members, meeting=meeting, prefix=prefix)
         form.fields["description"].widget.attrs["autofocus"] = True
     else:
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    return _render_meeting(
-        request, meeting, "recap", editing_action=item.pk, action_edit_form=form
-    )
+    return render_meeting(request, meeting, "recap", editing_action=item.pk, action_edit_form=form)
 
 
 @login_required
 @require_POST
 def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
+    meeting = viewable_meeting(request, pk)
     item = get_object_or_404(meeting.action_items, pk=item_pk)
-    _require_edit(request, meeting)
-    with _flashed(request, "Action item removed."):
+    require_meeting_change(request, meeting)
+    with flashed(request, "Action item removed."):
         services.remove_action_item(item=item, now=timezone.now())
-    return _done(request, meeting, "recap", anchor="action-items")
+    return done(request, meeting, "recap", anchor="action-items")
 
 
 @login_required
 @require_POST
 def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    _require_edit(request, meeting)
+    meeting = changeable_meeting(request, pk)
     now = timezone.now()
     form = None
     try:
@@ -182,7 +173,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
             # all or nothing.
             form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
             if not form.is_valid():
-                return _render_meeting(request, meeting, "meeting", recap_form=form)
+                return render_meeting(request, meeting, "meeting", recap_form=form)
             services.save_and_publish_recap(
                 meeting=meeting,
                 by=request.user,
@@ -195,22 +186,22 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             services.publish_recap(meeting=meeting, by=request.user, now=now)
     except ValidationError as error:
-        _flash_problems(request, error)
+        flash_problems(request, error)
         if form is not None:
             # Nothing was saved; show the form again with what was typed.
             meeting.refresh_from_db()
-            return _render_meeting(request, meeting, "meeting", recap_form=form)
-        return _done(request, meeting, "meeting", anchor="recap")
+            return render_meeting(request, meeting, "meeting", recap_form=form)
+        return done(request, meeting, "meeting", anchor="recap")
     messages.success(request, "Recap published to every attendee.")
-    return _done(request, meeting, "meeting", anchor="recap")
+    return done(request, meeting, "meeting", anchor="recap")
 
 
 @login_required
 @require_POST
 def recap_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting_or_404(request, pk)
-    if not _is_attendee(meeting, request.user):
+    meeting = viewable_meeting(request, pk)
+    if not is_attendee(meeting, request.user):
         raise PermissionDenied("Only attendees acknowledge a recap.")
-    with _flashed(request, "Thanks: the organizer can see that you read the recap."):
+    with flashed(request, "Thanks: the organizer can see that you read the recap."):
         services.acknowledge_recap(meeting=meeting, user=request.user, now=timezone.now())
-    return _done(request, meeting, "meeting", anchor="recap")
+    return done(request, meeting, "meeting", anchor="recap")

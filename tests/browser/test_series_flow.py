@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from config.celery import app as celery_app
 from meetings.models import AgendaItem, Meeting, Series
 from tests.browser.conftest import login, open_context, screenshot, watch
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
@@ -28,9 +29,19 @@ def crew(transactional_db):
     return {"olga": olga, "asha": asha}
 
 
+@pytest.fixture
+def eager_tasks():
+    """Tasks enqueued by a request run in the server, as a worker would run them (the
+    carry-over task that publishing a recap enqueues)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
 def test_weekly_series_carries_an_open_action_item_into_the_next_meeting(
-    browser, live, crew, javascript
+    browser, live, crew, javascript, eager_tasks
 ):
     context = open_context(browser, live, javascript=javascript)
     page = context.new_page()

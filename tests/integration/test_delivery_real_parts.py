@@ -22,8 +22,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from meetings import reminders, services, tasks
+from meetings import notifications, services, tasks
 from meetings.models import Meeting, Notification
+from meetings.notifications import outbox
 from tests.factories import MeetingFactory, MembershipFactory, UserFactory, ready_agenda
 from tests.integration.conftest import wait_for
 
@@ -55,8 +56,8 @@ def sentinel(user) -> int:
         team=user.memberships.first().team, organizer=user, title="Sentinel"
     )
     with transaction.atomic():
-        ids = reminders.insert_notifications(
-            [reminders.Row(Kind.RECAP_REMINDER, f"sentinel@{timezone.now().timestamp()}",
+        ids = outbox.insert_notifications(
+            [outbox.Row(Kind.RECAP_REMINDER, f"sentinel@{timezone.now().timestamp()}",
                            user.pk, meeting.pk, timezone.now())],
             now=timezone.now(),
         )  # fmt: skip
@@ -109,7 +110,7 @@ def test_b_two_concurrent_sweeps_over_500_due_meetings_send_each_message_once(
     def sweep() -> None:
         try:
             barrier.wait()
-            results.append(reminders.sweep(now=now, batch_size=50).queued)
+            results.append(notifications.sweep(now=now, batch_size=50).queued)
         finally:
             connection.close()
 
@@ -214,8 +215,8 @@ def test_e_worker_killed_mid_delivery_is_redelivered_by_the_redrive_at_most_once
 
     smtp_sink.before_reply = None
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
-        later = timezone.now() + reminders.outbox_lease() + timedelta(seconds=1)
-        assert reminders.dispatch_ready(now=later) == 1
+        later = timezone.now() + outbox.outbox_lease() + timedelta(seconds=1)
+        assert notifications.dispatch_ready(now=later) == 1
         wait_for(lambda: Notification.objects.filter(state=State.SENT).exists(), timeout=60)
     copies = [i for i in smtp_sink.ids() if i == str(row.pk)]
     assert 1 <= len(copies) <= 2  # the server may have kept the first: at most once more

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from meetings import reminders, services
+from meetings import services
 from meetings.models import Notification
+from meetings.notifications import outbox
 from tests.factories import MembershipFactory, UserFactory, ready_agenda
 from tests.integration.conftest import wait_for
 
@@ -48,7 +49,7 @@ class WorkerQueries:
 @pytest.fixture
 def worker_queries(monkeypatch):
     # Every digest of one meeting in one task, so the per-task overhead is paid once.
-    monkeypatch.setattr(reminders.outbox, "DELIVERY_CHUNK", 100)
+    monkeypatch.setattr(outbox, "DELIVERY_CHUNK", 100)
     counter = WorkerQueries()
     task_prerun.connect(counter.before, weak=False)
     task_postrun.connect(counter.after, weak=False)

@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from meetings.admin import unrecapped_meetings
 from meetings.models import Meeting
+from meetings.reports.unrecapped import unrecapped_meetings
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

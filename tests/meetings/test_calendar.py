@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from meetings import series as series_service
-from meetings.calendar_views import feed_url, webcal_url
+from meetings import services
 from meetings.models import Meeting
 from tests.factories import MeetingFactory, MembershipFactory, make_series
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def get_feed(client, user):
-    return client.get(reverse("calendar:feed", args=[user.calendar_token]))
+    return client.get(reverse("meetings:calendar_feed", args=[user.calendar_token]))
 
 
 def parse(response) -> Calendar:
@@ -40,7 +39,7 @@ def soon():
 
 
 def test_unknown_token_is_404(client, db):
-    assert client.get(reverse("calendar:feed", args=["not-a-token"])).status_code == 404
+    assert client.get(reverse("meetings:calendar_feed", args=["not-a-token"])).status_code == 404
 
 
 def test_feed_needs_no_login_and_lists_own_meetings_only(client, team, organizer, member, soon):
@@ -66,7 +65,7 @@ def test_feed_drops_meetings_of_a_team_the_user_left(client, team, organizer, me
 def test_regenerated_token_cuts_off_the_old_url(client, member):
     old = member.calendar_token
     member.regenerate_calendar_token()
-    assert client.get(reverse("calendar:feed", args=[old])).status_code == 404
+    assert client.get(reverse("meetings:calendar_feed", args=[old])).status_code == 404
     assert get_feed(client, member).status_code == 200
 
 
@@ -128,7 +127,7 @@ def test_moved_series_meeting_keeps_its_uid_and_bumps_sequence_without_recurrenc
         now=now,
     )
     first, second = series.meetings.all()[:2]
-    series_service.edit_occurrence(
+    services.update_meeting(
         meeting=second,
         by=organizer,
         title="Standup (moved)",
@@ -168,19 +167,19 @@ def test_feed_query_count_does_not_grow_with_meetings(
 
 
 def test_meeting_download_needs_login(client, meeting):
-    response = client.get(reverse("calendar:meeting", args=[meeting.pk]))
+    response = client.get(reverse("meetings:meeting_ics", args=[meeting.pk]))
     assert response.status_code == 302
     assert "/accounts/login" in response["Location"]
 
 
 def test_meeting_download_of_another_team_is_404(client, meeting, outsider):
     client.force_login(outsider)
-    assert client.get(reverse("calendar:meeting", args=[meeting.pk])).status_code == 404
+    assert client.get(reverse("meetings:meeting_ics", args=[meeting.pk])).status_code == 404
 
 
 def test_meeting_download_for_a_member(client, meeting, member):
     client.force_login(member)
-    response = client.get(reverse("calendar:meeting", args=[meeting.pk]))
+    response = client.get(reverse("meetings:meeting_ics", args=[meeting.pk]))
     cal = parse(response)
     assert response["Content-Disposition"] == 'attachment; filename="weekly-sync.ics"'
     (event,) = cal.walk("VEVENT")
@@ -189,8 +188,10 @@ def test_meeting_download_for_a_member(client, meeting, member):
 
 
 def test_feed_url_helpers_are_absolute_and_secret(member):
-    assert feed_url(member) == (f"http://localhost:8000/calendar/feed/{member.calendar_token}.ics")
-    assert webcal_url(member).startswith("webcal://localhost:8000/calendar/feed/")
+    assert member.calendar_feed_url == (
+        f"http://localhost:8000/calendar/feed/{member.calendar_token}.ics"
+    )
+    assert member.calendar_webcal_url.startswith("webcal://localhost:8000/calendar/feed/")
 
 
 def test_meetings_older_than_the_window_are_left_out(client, team, organizer, member):
@@ -208,6 +209,6 @@ def test_feed_is_never_shared_cache(client, member):
 
 
 def test_feed_answers_head_and_refuses_post(client, member):
-    url = reverse("calendar:feed", args=[member.calendar_token])
+    url = reverse("meetings:calendar_feed", args=[member.calendar_token])
     assert client.head(url).status_code == 200
     assert client.post(url).status_code == 405

@@ -129,7 +129,7 @@ def test_only_the_last_recap_defers_items(series, organizer):
 
 def test_canceled_occurrence_is_skipped(series, organizer, member):
     first, second, third = series.meetings.all()[:3]
-    series_service.cancel_occurrence(meeting=second, by=organizer, now=NOW)
+    services.cancel_meeting(meeting=second, by=organizer, now=NOW)
     after = hold(first, organizer, actions=[("Send the budget", member)], deferred=["Hiring"])
     assert series_service.carry_over(second, now=after) == []
     series_service.carry_over(third, now=after)

@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings import compliance, services
-from meetings.compliance import compliance_report
+from meetings import services
 from meetings.models import Meeting
+from meetings.reports import compliance
+from meetings.reports.compliance import compliance_report
 from tests.factories import (
     MeetingFactory,
     MembershipFactory,
@@ -165,9 +166,9 @@ def test_window_median_fallback_agrees_with_percentile_cont(team, organizer, tea
         Meeting.objects.for_team(team),
         datetime(2026, 2, 16, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC), NOW,
     )  # fmt: skip
-    by_organizer = compliance._median_by_window(scope, "organizer_id")
+    by_organizer = compliance.median_by_window(scope, "organizer_id")
     assert by_organizer == {organizer.pk: timedelta(hours=16), team_admin.pk: timedelta(hours=10)}
-    assert compliance._median_by_window(scope, "") == {None: timedelta(hours=10)}
+    assert compliance.median_by_window(scope, "") == {None: timedelta(hours=10)}
 
 
 def make_meetings(team, organizers, count: int) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from meetings.charts import TREND_SERIES, trend_svg
-from meetings.compliance import Figures
+from meetings.reports.charts import TREND_SERIES, trend_svg
+from meetings.reports.compliance import Figures
 
 
 def weeks(values: list[tuple[int, int] | None]) -> list[Figures]:

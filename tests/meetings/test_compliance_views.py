@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(team) -> str:
-    return reverse("compliance:team", args=[team.slug])
+    return reverse("meetings:team_compliance", args=[team.slug])
 
 
 def held(team, organizer, *, days_ago: int, agenda: bool, recap_hours: float | None = None):

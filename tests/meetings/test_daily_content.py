@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings import reminders, services
-from meetings.daily_content import daily_digest_contents
+from meetings import notifications, services
 from meetings.models import Notification
+from meetings.notifications.daily import daily_digest_contents
 from tests.factories import MeetingFactory, MembershipFactory, UserFactory, ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_queueing_and_delivering_daily_digests_take_the_same_queries_for_5_or_50
         Notification.objects.all().delete()
         people, meeting = _users_with_something_to_say(team, organizer, size, now)
         with CaptureQueriesContext(connection) as queued:
-            reminders.queue_daily_digests(now=now)
+            notifications.queue_daily_digests(now=now)
         ids = list(
             Notification.objects.filter(kind=Kind.DAILY_DIGEST, recipient__in=people).values_list(
                 "pk", flat=True
@@ -95,7 +95,7 @@ def test_queueing_and_delivering_daily_digests_take_the_same_queries_for_5_or_50
         )
         assert len(ids) == size
         with CaptureQueriesContext(connection) as delivered:
-            outcomes = reminders.deliver_many(ids, now=now)
+            outcomes = notifications.deliver_many(ids, now=now)
         assert {o.status for o in outcomes.values()} == {"sent"}
         queue_counts.append(len(queued))
         deliver_counts.append(len(delivered))

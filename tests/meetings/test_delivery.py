@@ -11,8 +11,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
-from meetings import reminders, services
+from meetings import notifications, services
 from meetings.models import Notification
+from meetings.notifications import delivery, outbox
 from tests.factories import ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def run_tasks():
     def deliver(ids: list[int]) -> None:
         for pk in ids:
             calls.append(pk)
-            reminders.deliver(pk, now=run_tasks_now[0])
+            notifications.deliver(pk, now=run_tasks_now[0])
 
     run_tasks_now = [None]
     with mock.patch("meetings.tasks.deliver_notifications.delay", side_effect=deliver):
@@ -85,18 +86,18 @@ def pending_reminder(meeting, user, now, stage="after_end@x") -> Notification:
 
 
 def test_insert_ignores_existing_rows_and_returns_only_new_ids(meeting, organizer, now):
-    row = reminders.Row(Kind.AGENDA_REMINDER, "due_now@x", organizer.pk, meeting.pk, now)
-    first = reminders.insert_notifications([row], now=now)
-    again = reminders.insert_notifications([row, row], now=now)
+    row = outbox.Row(Kind.AGENDA_REMINDER, "due_now@x", organizer.pk, meeting.pk, now)
+    first = outbox.insert_notifications([row], now=now)
+    again = outbox.insert_notifications([row, row], now=now)
     assert len(first) == 1
     assert again == []
     assert Notification.objects.count() == 1
 
 
 def test_daily_digest_rows_are_unique_per_day_without_a_meeting(organizer, now):
-    row = reminders.Row(Kind.DAILY_DIGEST, "2026-03-04", organizer.pk, None, now)
-    assert len(reminders.insert_notifications([row], now=now)) == 1
-    assert reminders.insert_notifications([row], now=now) == []
+    row = outbox.Row(Kind.DAILY_DIGEST, "2026-03-04", organizer.pk, None, now)
+    assert len(outbox.insert_notifications([row], now=now)) == 1
+    assert outbox.insert_notifications([row], now=now) == []
 
 
 def test_sending_an_agenda_delivers_one_digest_per_attendee_after_commit(
@@ -150,8 +151,8 @@ def test_rolled_back_transaction_queues_and_sends_nothing(
 def test_delivery_marks_sent_and_a_second_run_sends_nothing(meeting, organizer, now):
     notification = pending_reminder(meeting, organizer, now)
     at = meeting.ends_at + timedelta(hours=2)
-    assert reminders.deliver(notification.pk, now=at).status == "sent"
-    assert reminders.deliver(notification.pk, now=at).status == "not pending"
+    assert notifications.deliver(notification.pk, now=at).status == "sent"
+    assert notifications.deliver(notification.pk, now=at).status == "not pending"
     notification.refresh_from_db()
     assert (notification.state, notification.sent_at, notification.attempts) == (State.SENT, at, 1)
     assert len(mail.outbox) == 1
@@ -172,7 +173,7 @@ def test_temporary_failures_retry_with_backoff(meeting, organizer, now, scripted
     notification = pending_reminder(meeting, organizer, now)
     at = meeting.ends_at + timedelta(hours=2)
     scripted.script = list(error) if isinstance(error, list) else [error]
-    outcome = reminders.deliver(notification.pk, now=at)
+    outcome = notifications.deliver(notification.pk, now=at)
     assert outcome.status == "retry"
     assert 15 <= outcome.retry_in <= 30  # first retry: base 30 s, jittered over the upper half
     notification.refresh_from_db()
@@ -181,34 +182,34 @@ def test_temporary_failures_retry_with_backoff(meeting, organizer, now, scripted
     assert notification.last_error
     # The re-drive leaves it to the retry.
     assert notification.send_after > at + timedelta(seconds=outcome.retry_in)
-    assert reminders.deliver(notification.pk, now=at + timedelta(minutes=1)).status == "sent"
+    assert notifications.deliver(notification.pk, now=at + timedelta(minutes=1)).status == "sent"
     assert len(scripted.accepted) == 1
 
 
 def test_permanent_failure_is_recorded_and_not_retried(meeting, organizer, now, scripted):
     notification = pending_reminder(meeting, organizer, now)
     scripted.script = [smtplib.SMTPRecipientsRefused({"x@example.com": (550, b"No such user")})]
-    outcome = reminders.deliver(notification.pk, now=meeting.ends_at + timedelta(hours=2))
+    outcome = notifications.deliver(notification.pk, now=meeting.ends_at + timedelta(hours=2))
     assert outcome.status == "failed"
     notification.refresh_from_db()
     assert notification.state == State.FAILED
     assert notification.last_error.startswith("550")
-    assert reminders.dispatch_ready(now=meeting.ends_at + timedelta(days=9)) == 0
+    assert notifications.dispatch_ready(now=meeting.ends_at + timedelta(days=9)) == 0
 
 
 def test_temporary_failures_give_up_after_the_last_attempt(meeting, organizer, now, scripted):
     notification = pending_reminder(meeting, organizer, now)
-    scripted.script = [smtplib.SMTPDataError(421, b"Busy")] * reminders.MAX_ATTEMPTS
+    scripted.script = [smtplib.SMTPDataError(421, b"Busy")] * delivery.MAX_ATTEMPTS
     at = meeting.ends_at + timedelta(hours=2)
-    outcomes = [reminders.deliver(notification.pk, now=at).status for _ in range(10)]
-    assert outcomes == ["retry"] * (reminders.MAX_ATTEMPTS - 1) + ["failed"]
+    outcomes = [notifications.deliver(notification.pk, now=at).status for _ in range(10)]
+    assert outcomes == ["retry"] * (delivery.MAX_ATTEMPTS - 1) + ["failed"]
     notification.refresh_from_db()
     assert notification.state == State.FAILED
 
 
 def test_retry_delay_grows_exponentially_up_to_the_cap():
     for attempt, ceiling in [(1, 30), (2, 60), (3, 120), (4, 240), (5, 300), (12, 300)]:
-        delays = [reminders.retry_delay(attempt) for _ in range(50)]
+        delays = [delivery.retry_delay(attempt) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1  # jitter
 
@@ -217,12 +218,12 @@ def test_redrive_picks_up_a_row_whose_task_was_lost(meeting, organizer, now):
     at = meeting.ends_at + timedelta(hours=2)
     notification = pending_reminder(meeting, organizer, at)
     with mock.patch("meetings.tasks.deliver_notifications.delay_on_commit") as enqueue:
-        assert reminders.enqueue([notification.pk], now=at) == [notification.pk]
+        assert outbox.enqueue([notification.pk], now=at) == [notification.pk]
         # The task is in flight: a re-drive now leaves the row alone...
-        assert reminders.dispatch_ready(now=at + timedelta(minutes=1)) == 0
+        assert notifications.dispatch_ready(now=at + timedelta(minutes=1)) == 0
         # ...and queues it again once the lease has run out (the task was lost).
-        later = at + reminders.outbox_lease() + timedelta(seconds=1)
-        assert reminders.dispatch_ready(now=later) == 1
+        later = at + outbox.outbox_lease() + timedelta(seconds=1)
+        assert notifications.dispatch_ready(now=later) == 1
     assert enqueue.call_count == 2
 
 
@@ -232,7 +233,7 @@ def test_reminder_no_longer_needed_is_dropped_at_delivery(meeting, organizer, no
     )
     ready_agenda(meeting, by=organizer)
     services.send_agenda(meeting=meeting, by=organizer, now=now)
-    assert reminders.deliver(notification.pk, now=now).status == "skipped"
+    assert notifications.deliver(notification.pk, now=now).status == "skipped"
     assert not Notification.objects.filter(pk=notification.pk).exists()
     assert mail.outbox == []
 
@@ -242,7 +243,7 @@ def test_earlier_stage_waiting_for_working_hours_is_superseded(meeting, organize
     pending_reminder(meeting, organizer, now + timedelta(hours=1), stage="grace@x")
     Notification.objects.filter(stage="grace@x").update(created_at=now + timedelta(hours=1))
     at = meeting.ends_at + timedelta(days=2)
-    assert reminders.deliver(older.pk, now=at).status == "skipped"
+    assert notifications.deliver(older.pk, now=at).status == "skipped"
 
 
 def test_canceled_meeting_gets_nothing(meeting, organizer, member, now):
@@ -251,8 +252,8 @@ def test_canceled_meeting_gets_nothing(meeting, organizer, member, now):
     )
     services.cancel_meeting(meeting=meeting, by=organizer, now=now)
     for hours in (0, 30, 47, 49, 100):
-        reminders.sweep(now=meeting.starts_at - timedelta(hours=48) + timedelta(hours=hours))
-    assert reminders.deliver(queued.pk, now=now).status == "skipped"
+        notifications.sweep(now=meeting.starts_at - timedelta(hours=48) + timedelta(hours=hours))
+    assert notifications.deliver(queued.pk, now=now).status == "skipped"
     assert Notification.objects.count() == 0
     assert mail.outbox == []
 
@@ -282,7 +283,7 @@ def _reminders_for_many(team, meeting, now, count):
 
 def test_a_chunk_shares_one_connection_and_marks_every_row(team, meeting, now):
     ids = _reminders_for_many(team, meeting, now, 5)
-    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    outcomes = notifications.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
     assert [o.status for o in outcomes.values()] == ["sent"] * 5
     assert Notification.objects.filter(state=State.SENT).count() == 5
     assert len({m.message()["X-Bookend-Notification"] for m in mail.outbox}) == 5
@@ -293,7 +294,7 @@ def test_unreachable_server_retries_the_whole_chunk_without_waiting_per_row(
 ):
     ids = _reminders_for_many(team, meeting, now, 4)
     scripted.script = [ConnectionRefusedError(111, "Connection refused")]
-    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    outcomes = notifications.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
     assert [o.status for o in outcomes.values()] == ["retry"] * 4
     assert scripted.script == []  # one connection attempt, not four
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
@@ -301,8 +302,8 @@ def test_unreachable_server_retries_the_whole_chunk_without_waiting_per_row(
 
 def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypatch):
     ids = _reminders_for_many(team, meeting, now, 3)
-    monkeypatch.setattr(reminders.delivery, "CHUNK_TIME_BUDGET_SECONDS", -1)  # out of time at once
-    outcomes = reminders.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    monkeypatch.setattr(delivery, "CHUNK_TIME_BUDGET_SECONDS", -1)  # out of time at once
+    outcomes = notifications.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
     assert [o.status for o in outcomes.values()] == ["deferred"] * 3
     assert Notification.objects.filter(state=State.PENDING).count() == 3
     assert mail.outbox == []

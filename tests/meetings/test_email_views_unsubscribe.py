@@ -8,15 +8,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from meetings import emails
 from meetings.models import Attendee
+from meetings.notifications import messages
 from tests.factories import MeetingFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def link(user, meeting) -> str:
-    url, _headers = emails.unsubscribe_headers(
+    url, _headers = messages.unsubscribe_headers(
         user, list_name="meeting", now=timezone.now(), meeting=meeting
     )
     return url.replace("http://localhost:8000", "")

@@ -11,8 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
-from meetings import emails, reminders, services, signing
+from accounts.mail import make_message
+from meetings import notifications, services, signing
 from meetings.models import Attendee, Notification
+from meetings.notifications import messages
 from tests.factories import MembershipFactory, UserFactory, ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +41,11 @@ class _FakeMeeting:
 
 def deliver_all(now) -> None:
     for pk in Notification.objects.filter(state="pending").values_list("pk", flat=True):
-        reminders.deliver(pk, now=now)
+        notifications.deliver(pk, now=now)
 
 
 def test_make_message_renders_subject_text_and_html_with_headers(organizer):
-    message = emails.make_message(
+    message = make_message(
         "agenda_reminder",
         {"recipient": organizer, "zone": "UTC", "meeting": _FakeMeeting(), "stage": "due_now",
          "meeting_url": "http://x/m/1/", "preferences_url": "http://x/p/"},
@@ -60,7 +62,7 @@ def test_make_message_renders_subject_text_and_html_with_headers(organizer):
 
 
 def test_subject_cannot_carry_a_header_injection(organizer):
-    message = emails.make_message(
+    message = make_message(
         "agenda_reminder",
         {"recipient": organizer, "zone": "UTC", "meeting": _FakeMeeting(), "stage": "due_now"},
         to=[organizer.email],
@@ -175,7 +177,7 @@ def test_acknowledge_link_records_without_login_and_only_once(published, member)
 
     # Rendered now: the link's expiry is checked against the real clock.
     notification = Notification.objects.get(kind=Kind.RECAP_DIGEST, recipient=member)
-    message = emails.message_for(notification, now=timezone.now())
+    message = messages.message_for(notification, now=timezone.now())
     link = next(w for w in message.body.split() if "/email/acknowledge/" in w)
     path = link.replace("http://localhost:8000", "")
     response = Client().get(path)
@@ -226,7 +228,7 @@ def test_unsubscribe_token_cannot_acknowledge(published, member, now):
 def test_one_click_unsubscribe_post_turns_off_the_daily_digest(member):
     from django.utils import timezone
 
-    url, headers = emails.unsubscribe_headers(member, list_name="daily", now=timezone.now())
+    url, headers = messages.unsubscribe_headers(member, list_name="daily", now=timezone.now())
     path = url.replace("http://localhost:8000", "")
     client = Client(enforce_csrf_checks=True)
     response = client.get(path)
@@ -251,7 +253,7 @@ def test_meeting_unsubscribe_declines_and_stops_agenda_digests(
     Meeting.objects.filter(pk=sent_agenda.pk).update(
         starts_at=start, ends_at=start + timedelta(hours=1)
     )
-    url, _ = emails.unsubscribe_headers(member, list_name="meeting", now=timezone.now(),
+    url, _ = messages.unsubscribe_headers(member, list_name="meeting", now=timezone.now(),
                                         meeting=sent_agenda)  # fmt: skip
     Client().post(url.replace("http://localhost:8000", ""))
     assert Attendee.objects.get(meeting=sent_agenda, user=member).rsvp == "no"
@@ -262,7 +264,7 @@ def test_meeting_unsubscribe_declines_and_stops_agenda_digests(
 
 
 def test_reminder_has_one_call_to_action_with_a_direct_link(meeting, organizer):
-    reminders.sweep(now=meeting.starts_at - timedelta(hours=20))
+    notifications.sweep(now=meeting.starts_at - timedelta(hours=20))
     deliver_all(meeting.starts_at - timedelta(hours=20))
     message = mail.outbox[0]
     assert message.subject.startswith("Agenda due now for Weekly sync")
@@ -281,11 +283,11 @@ def test_daily_digest_at_local_hour_on_working_days_and_skipped_when_empty(
     member.save()
     services.add_action_item(meeting=meeting, description="Overdue thing", owner=organizer,
                              due_date=date(2026, 3, 6), now=now)  # fmt: skip
-    queued = reminders.queue_daily_digests(now=now + timedelta(days=3))  # Saturday
+    queued = notifications.queue_daily_digests(now=now + timedelta(days=3))  # Saturday
     assert queued == 0
-    queued = reminders.queue_daily_digests(now=now + timedelta(days=5))  # Monday 9 Mar
+    queued = notifications.queue_daily_digests(now=now + timedelta(days=5))  # Monday 9 Mar
     assert queued == 1  # the organizer: overdue item; the member has nothing -> no digest
-    assert reminders.queue_daily_digests(now=now + timedelta(days=5, minutes=15)) == 0
+    assert notifications.queue_daily_digests(now=now + timedelta(days=5, minutes=15)) == 0
     deliver_all(now + timedelta(days=5))
     message = mail.outbox[0]
     assert message.to == [organizer.email]
@@ -299,7 +301,7 @@ def test_daily_digest_at_local_hour_on_working_days_and_skipped_when_empty(
 def test_daily_digest_is_not_sent_to_users_who_opted_out(meeting, organizer, now):
     organizer.digest_hour, organizer.daily_digest = 13, False
     organizer.save()
-    assert reminders.queue_daily_digests(now=now) == 0
+    assert notifications.queue_daily_digests(now=now) == 0
 
 
 def _meeting_with(team, organizer, count, now):
@@ -332,7 +334,7 @@ def test_digest_queries_are_constant_with_5_or_50_attendees_and_items(team, orga
             "recipient", "meeting", "meeting__team", "meeting__organizer"
         ).get(meeting=meeting, kind=kind, recipient=person)
         with CaptureQueriesContext(connection) as ctx:
-            message = emails.message_for(notification, now=meeting.ends_at)
+            message = messages.message_for(notification, now=meeting.ends_at)
         assert message is not None
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
@@ -341,7 +343,7 @@ def test_digest_queries_are_constant_with_5_or_50_attendees_and_items(team, orga
 def test_tampered_unsubscribe_link_changes_nothing(member):
     from django.utils import timezone
 
-    url, _ = emails.unsubscribe_headers(member, list_name="daily", now=timezone.now())
+    url, _ = messages.unsubscribe_headers(member, list_name="daily", now=timezone.now())
     path = url.replace("http://localhost:8000", "")
     response = Client().post(path.replace("/unsubscribe/", "/unsubscribe/x"))
     assert response.status_code == 400
@@ -385,7 +387,7 @@ def test_a_chunk_of_one_meetings_digests_loads_the_meeting_once(team, organizer,
         )
         Notification.objects.filter(pk__in=ids).update(state=Notification.State.PENDING)
         with CaptureQueriesContext(connection) as ctx:
-            outcomes = reminders.deliver_many(ids, now=meeting.ends_at)
+            outcomes = notifications.deliver_many(ids, now=meeting.ends_at)
         assert {outcome.status for outcome in outcomes.values()} == {"sent"}
         counts.append(len(ctx.captured_queries))
     # Not a few queries per message: 51 digests cost what 6 do.
@@ -394,8 +396,8 @@ def test_a_chunk_of_one_meetings_digests_loads_the_meeting_once(team, organizer,
 
 def test_no_agenda_notice_skips_an_attendee_who_declined(meeting, member):
     at_start = meeting.starts_at + timedelta(minutes=1)
-    reminders.sweep(now=at_start)
+    notifications.sweep(now=at_start)
     notification = Notification.objects.get(kind=Kind.NO_AGENDA_NOTICE, recipient=member)
-    assert emails.message_for(notification, now=at_start) is not None
+    assert messages.message_for(notification, now=at_start) is not None
     Attendee.objects.filter(meeting=meeting, user=member).update(rsvp=Attendee.Rsvp.NO)
-    assert emails.message_for(notification, now=at_start) is None
+    assert messages.message_for(notification, now=at_start) is None

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 
-from meetings import emails, reminders, services
+from meetings import notifications, services
 from meetings.models import Notification
+from meetings.notifications import messages
 from tests.factories import MembershipFactory, UserFactory, ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def deliver_all(now) -> None:
     for pk in Notification.objects.filter(state="pending").values_list("pk", flat=True):
-        reminders.deliver(pk, now=now)
+        notifications.deliver(pk, now=now)
 
 
 def html_of(message) -> str:
@@ -114,7 +115,7 @@ def test_cancellation_after_a_move_goes_out_and_supersedes_the_moved_digest(
 def test_stage_round_trips_and_fits_the_column():
     start = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
     end = start + timedelta(hours=1)
-    stage = emails.agenda_digest_stage(1234, (start, end))
+    stage = messages.agenda_digest_stage(1234, (start, end))
     assert len(stage) <= Notification._meta.get_field("stage").max_length
-    assert emails.parse_agenda_digest_stage(stage) == ("1234", (start, end))
-    assert emails.parse_agenda_digest_stage("7") == ("7", None)
+    assert messages.parse_agenda_digest_stage(stage) == ("1234", (start, end))
+    assert messages.parse_agenda_digest_stage("7") == ("7", None)

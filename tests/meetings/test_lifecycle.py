@@ -52,6 +52,6 @@ def test_meeting_lifecycle_from_draft_to_acknowledged_recap(
     acknowledged = services.acknowledge_recap(meeting=meeting, user=member, now=after)
     assert acknowledged.acknowledged_at == after
     item = ActionItem.objects.get(owner=member)
-    services.complete_action_item(item=item, now=after + timedelta(days=1))
+    item.complete(now=after + timedelta(days=1))
     assert list(ActionItem.objects.open().values_list("owner", flat=True)) == [team_admin.pk]
     assert ActionItem.objects.overdue(meeting.local_date + timedelta(days=3)).count() == 1

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetings import recurrence
-from meetings.recurrence import MONTHLY, WEEKLY, InvalidRule, Repeat
+from meetings.series import recurrence
+from meetings.series.recurrence import MONTHLY, WEEKLY, InvalidRule, Repeat
 
 
 def local(*args: int) -> datetime:

@@ -8,8 +8,9 @@ from unittest import mock
 
 import pytest
 
-from meetings import reminders
+from meetings import notifications
 from meetings.models import Notification
+from meetings.notifications import outbox
 from tests.factories import MeetingFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def queued(kind: str) -> Notification:
 
 def went_at_once(send_after: datetime, at: datetime) -> bool:
     # A row ready at once is handed to a delivery task, which leases it.
-    return at <= send_after <= at + reminders.outbox_lease()
+    return at <= send_after <= at + outbox.outbox_lease()
 
 
 def test_recap_reminder_on_a_saturday_waits_for_monday_morning(team):
@@ -39,7 +40,7 @@ def test_recap_reminder_on_a_saturday_waits_for_monday_morning(team):
     meeting = MeetingFactory(
         team=team, organizer=berlin, starts_at=start, now=start - timedelta(days=3)
     )
-    reminders.sweep(now=datetime(2026, 2, 6, 17, 0, tzinfo=UTC))
+    notifications.sweep(now=datetime(2026, 2, 6, 17, 0, tzinfo=UTC))
     # Monday 9 Feb 09:00 Berlin (CET, UTC+1) = 08:00 UTC.
     assert queued(Kind.RECAP_REMINDER).send_after == datetime(2026, 2, 9, 8, 0, tzinfo=UTC)
     assert meeting.pk
@@ -50,7 +51,7 @@ def test_weekend_wait_follows_the_dst_change(team):
     # Friday 27 Mar 2026; Europe switches to summer time on Sunday 29 Mar.
     start = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)
     MeetingFactory(team=team, organizer=berlin, starts_at=start, now=start - timedelta(days=3))
-    reminders.sweep(now=datetime(2026, 3, 27, 18, 0, tzinfo=UTC))
+    notifications.sweep(now=datetime(2026, 3, 27, 18, 0, tzinfo=UTC))
     # Monday 30 Mar 09:00 Berlin is now CEST (UTC+2) = 07:00 UTC, not 08:00.
     assert queued(Kind.RECAP_REMINDER).send_after == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 
@@ -64,7 +65,7 @@ def test_same_stage_waits_differently_per_recipient_zone(team):
     meeting = MeetingFactory(team=team, organizer=new_york, attendees=[tokyo], starts_at=start,
                              now=start - timedelta(days=5))  # fmt: skip
     # Escalation 72 h after the end: Friday 6 Feb 16:00 UTC = 11:00 New York, 01:00 Sat Tokyo.
-    reminders.sweep(now=meeting.ends_at + timedelta(hours=72))
+    notifications.sweep(now=meeting.ends_at + timedelta(hours=72))
     times = {
         n.recipient_id: n.send_after
         for n in Notification.objects.filter(kind=Kind.RECAP_ESCALATION)
@@ -81,7 +82,7 @@ def test_agenda_reminder_waits_when_the_window_opens_before_the_start(team):
     # "Due now" at the lead time: Wed 10:00 UTC = 15:30 IST, working: goes at once.
     # "Due tomorrow": Tue 10:00 UTC, working too. Use a late evening instead:
     late = datetime(2026, 2, 4, 18, 0, tzinfo=UTC)  # Wed 23:30 IST, past "due now"
-    reminders.sweep(now=late)
+    notifications.sweep(now=late)
     # Next window Thu 09:00 IST = 03:30 UTC, before the 10:00 UTC start: it waits.
     assert queued(Kind.AGENDA_REMINDER).send_after == datetime(2026, 2, 5, 3, 30, tzinfo=UTC)
 
@@ -92,7 +93,7 @@ def test_reminder_goes_at_once_when_waiting_would_arrive_after_the_start(team):
     start = datetime(2026, 2, 5, 2, 0, tzinfo=UTC)
     MeetingFactory(team=team, organizer=kolkata, starts_at=start, now=start - timedelta(days=5))
     at = start - timedelta(hours=2)  # last call, 05:30 IST: outside working hours
-    reminders.sweep(now=at)
+    notifications.sweep(now=at)
     notification = queued(Kind.AGENDA_REMINDER)
     assert notification.stage.startswith("last_call")
     assert went_at_once(notification.send_after, at)  # not 09:00 IST
@@ -103,7 +104,7 @@ def test_due_tomorrow_is_useless_after_the_agenda_deadline(team):
     start = datetime(2026, 2, 6, 12, 0, tzinfo=UTC)  # Friday; deadline Thu 12:00
     MeetingFactory(team=team, organizer=user, starts_at=start, now=start - timedelta(days=7))
     at = start - timedelta(hours=47)  # Wednesday: next window is Monday, after the deadline
-    reminders.sweep(now=at)
+    notifications.sweep(now=at)
     assert went_at_once(queued(Kind.AGENDA_REMINDER).send_after, at)
 
 
@@ -115,12 +116,12 @@ def test_waiting_row_is_queued_only_when_its_window_opens(
     MeetingFactory(team=team, organizer=berlin, starts_at=start, now=start - timedelta(days=3))
     with mock.patch("meetings.tasks.deliver_notifications.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
-            reminders.sweep(now=datetime(2026, 2, 6, 17, 0, tzinfo=UTC))
+            notifications.sweep(now=datetime(2026, 2, 6, 17, 0, tzinfo=UTC))
         assert delay.call_count == 0
         with django_capture_on_commit_callbacks(execute=True):
-            assert reminders.dispatch_ready(now=datetime(2026, 2, 8, 12, 0, tzinfo=UTC)) == 0
+            assert notifications.dispatch_ready(now=datetime(2026, 2, 8, 12, 0, tzinfo=UTC)) == 0
         with django_capture_on_commit_callbacks(execute=True):
-            assert reminders.dispatch_ready(now=datetime(2026, 2, 9, 8, 0, tzinfo=UTC)) == 1
+            assert notifications.dispatch_ready(now=datetime(2026, 2, 9, 8, 0, tzinfo=UTC)) == 1
         assert delay.call_count == 1
     assert queued(Kind.RECAP_REMINDER).send_after > datetime(2026, 2, 9, 8, 0, tzinfo=UTC)
 
@@ -140,8 +141,8 @@ def test_window_opening_exactly_when_the_lease_would_end_still_waits(team):
     start = datetime(2026, 2, 4, 6, 50, tzinfo=UTC)  # Wednesday; ends 07:50
     MeetingFactory(team=team, organizer=user, starts_at=start, now=start - timedelta(days=3))
     at = datetime(2026, 2, 4, 8, 50, tzinfo=UTC)  # "1 h after end"; 09:00 = at + 10 min lease
-    assert at + reminders.outbox_lease() == datetime(2026, 2, 4, 9, 0, tzinfo=UTC)
-    with mock.patch("meetings.reminders.sweeps._queue_delivery") as queue:
-        reminders.sweep(now=at)
+    assert at + outbox.outbox_lease() == datetime(2026, 2, 4, 9, 0, tzinfo=UTC)
+    with mock.patch("meetings.notifications.sweeper.queue_delivery") as queue:
+        notifications.sweep(now=at)
     assert queue.call_args.args[0] == []  # nothing handed to a worker before 09:00
     assert queued(Kind.RECAP_REMINDER).send_after == datetime(2026, 2, 4, 9, 0, tzinfo=UTC)

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from meetings import series as series_service
+from meetings import services
 from meetings.models import AgendaTemplate, Meeting, RuleBroken, Series, TemplateItem
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def test_new_meetings_start_from_the_series_template(team, organizer):
     TemplateItem.objects.create(template=library, position=0, title="Wins", timebox_minutes=5)
     TemplateItem.objects.create(template=library, position=1, title="Blockers", timebox_minutes=15)
     series = weekly(team, organizer, template=library)
-    own = series_service.template_of(series)
+    own = series.own_template
     assert own is not None and own.pk != library.pk  # the series has its own copy
     for meeting in series.meetings.all():
         assert meeting.desired_outcome == "Unblock."
@@ -173,7 +174,7 @@ def test_edit_this_meeting_keeps_its_occurrence(team, organizer):
     meeting = series.meetings.all()[1]
     original = meeting.occurrence_start
     new_start = meeting.starts_at + timedelta(hours=2)
-    series_service.edit_occurrence(
+    services.update_meeting(
         meeting=meeting,
         by=organizer,
         title="Moved sync",
@@ -198,7 +199,7 @@ def test_edit_by_a_plain_member_is_refused(team, organizer, member):
     series = weekly(team, organizer, attendees=[member])
     meeting = series.meetings.first()
     with pytest.raises(PermissionError):
-        series_service.edit_occurrence(
+        services.update_meeting(
             meeting=meeting,
             by=member,
             title="Mine now",
@@ -214,7 +215,7 @@ def test_edit_after_start_is_refused(team, organizer):
     series = weekly(team, organizer)
     meeting = series.meetings.first()
     with pytest.raises(RuleBroken, match="already started"):
-        series_service.edit_occurrence(
+        services.update_meeting(
             meeting=meeting,
             by=organizer,
             title="Late",
@@ -229,7 +230,7 @@ def test_edit_after_start_is_refused(team, organizer):
 def test_cancel_one_occurrence_and_it_is_not_regenerated(team, organizer):
     series = weekly(team, organizer)
     meeting = series.meetings.all()[2]
-    series_service.cancel_occurrence(meeting=meeting, by=organizer, now=NOW)
+    services.cancel_meeting(meeting=meeting, by=organizer, now=NOW)
     Series.objects.filter(pk=series.pk).update(generated_until=None)
     series_service.generate(Series.objects.get(pk=series.pk), now=NOW)
     same_day = series.meetings.filter(occurrence_start=meeting.occurrence_start)

@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from meetings import reminders, services
+from meetings import notifications, services
 from meetings import series as series_service
 from meetings.models import Attendee, Meeting, Notification, Series
+from meetings.notifications import stages
 from tests.factories import MeetingFactory, make_series, ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_generated_meeting_is_scheduled_and_reminded_like_a_single_one(team, org
     assert generated.next_reminder_at is not None
     assert generated.next_reminder_at == Meeting.objects.get(pk=single.pk).next_reminder_at
     last_call = start.replace(tzinfo=UTC) - timedelta(hours=2)
-    reminders.sweep(now=last_call)
+    notifications.sweep(now=last_call)
     stages = {
         meeting_id: sorted(
             Notification.objects.filter(meeting_id=meeting_id).values_list("kind", "stage")
@@ -52,7 +53,7 @@ def test_moving_one_occurrence_moves_its_reminders(team, organizer, settings):
         team, organizer, first_start=datetime(2026, 3, 5, 15), now=NOW
     ).meetings.get()
     before = meeting.next_reminder_at
-    series_service.edit_occurrence(
+    services.update_meeting(
         meeting=meeting,
         by=organizer,
         title=meeting.title,
@@ -69,8 +70,8 @@ def test_canceled_occurrence_gets_no_reminders(team, organizer, settings):
     meeting = make_series(
         team, organizer, first_start=datetime(2026, 3, 5, 15), now=NOW
     ).meetings.get()
-    series_service.cancel_occurrence(meeting=meeting, by=organizer, now=NOW)
-    reminders.sweep(now=meeting.starts_at - timedelta(hours=1))
+    services.cancel_meeting(meeting=meeting, by=organizer, now=NOW)
+    notifications.sweep(now=meeting.starts_at - timedelta(hours=1))
     assert not Notification.objects.filter(meeting=meeting).exists()
 
 
@@ -98,7 +99,7 @@ def test_moving_an_occurrence_whose_agenda_was_sent_sends_the_new_invitation(
     settings.SERIES_HORIZON_DAYS = 7
     _, meeting = _sent_series_meeting(team, organizer, member)
     before = _digest_stages(meeting)
-    series_service.edit_occurrence(
+    services.update_meeting(
         meeting=meeting,
         by=organizer,
         title=meeting.title,
@@ -188,7 +189,7 @@ def test_sweep_queries_stay_constant_with_1000_series(team, organizer, settings)
 
     early_last_call = datetime(2026, 3, 5, 13, 1, tzinfo=UTC)
     with CaptureQueriesContext(connection) as ten:
-        result = reminders.sweep(now=early_last_call, batch_size=2000)
+        result = notifications.sweep(now=early_last_call, batch_size=2000)
     assert result.meetings == 10  # the 1,000 later meetings are not due: not even read
     # Out of the way, so the second sweep sees the same kind of work, only 100 times more.
     Meeting.objects.filter(title__startswith="Early").delete()
@@ -196,7 +197,7 @@ def test_sweep_queries_stay_constant_with_1000_series(team, organizer, settings)
     late_last_call = datetime(2026, 3, 20, 13, 1, tzinfo=UTC)
     started = time.monotonic()
     with CaptureQueriesContext(connection) as thousand:
-        result = reminders.sweep(now=late_last_call, batch_size=2000)
+        result = notifications.sweep(now=late_last_call, batch_size=2000)
     sweep_seconds = time.monotonic() - started
     assert result.meetings == 1000
     assert Notification.objects.filter(stage="last_call@20260320T1500Z").count() == 1000
@@ -226,7 +227,7 @@ def test_splitting_a_series_sends_the_moved_meeting_its_new_invitation(
     )
     moved = Meeting.objects.get(pk=meeting.pk)
     assert moved.series_id != series.pk and moved.starts_at == old_start + timedelta(hours=1)
-    assert moved.next_reminder_at == reminders.next_reminder_time(moved, NOW, handled=False)
+    assert moved.next_reminder_at == stages.next_reminder_time(moved, NOW, handled=False)
     new = {
         (stage, recipient)
         for stage, recipient in Notification.objects.filter(

@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 
 from meetings import services
 from meetings.models import Meeting, Series
-from meetings.series_tasks import generate_series_occurrences
+from meetings.tasks import generate_series_occurrences
 from tests.factories import make_series
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
+from meetings import services, tasks
 from meetings.models import AgendaTemplate, Meeting, Series
 from tests.factories import make_series
 
@@ -54,13 +54,13 @@ def series(team, organizer, member):
 
 def test_create_weekly_series_on_tuesday_and_thursday(client, organizer, member):
     client.force_login(organizer)
-    assert client.get(reverse("meetings:series:create")).status_code == 200
+    assert client.get(reverse("meetings:series_create")).status_code == 200
     response = client.post(
-        reverse("meetings:series:create"), form_data(attendees=[str(member.pk)])
+        reverse("meetings:series_create"), form_data(attendees=[str(member.pk)])
     )
     series = Series.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("meetings:series:detail", args=[series.pk])
+    assert response["Location"] == reverse("meetings:series_detail", args=[series.pk])
     assert series.rrule == "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"
     assert series.meetings.count() == 6
     assert {
@@ -74,7 +74,7 @@ def test_monthly_on_first_monday_with_end_date(client, organizer):
     client.force_login(organizer)
     until = timezone.localdate() + timedelta(days=200)
     client.post(
-        reverse("meetings:series:create"),
+        reverse("meetings:series_create"),
         form_data(
             frequency="monthly",
             ordinal="1",
@@ -93,13 +93,13 @@ def test_monthly_on_first_monday_with_end_date(client, organizer):
 
 def test_every_two_weeks(client, organizer):
     client.force_login(organizer)
-    client.post(reverse("meetings:series:create"), form_data(interval="2", weekdays=["0"]))
+    client.post(reverse("meetings:series_create"), form_data(interval="2", weekdays=["0"]))
     assert Series.objects.get().rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;WKST=MO;COUNT=6"
 
 
 def test_missing_end_date_is_a_clear_error_and_creates_nothing(client, organizer):
     client.force_login(organizer)
-    response = client.post(reverse("meetings:series:create"), form_data(ends="on", count=""))
+    response = client.post(reverse("meetings:series_create"), form_data(ends="on", count=""))
     assert response.status_code == 400
     assert "Pick the date of the last meeting." in response.text
     assert not Series.objects.exists()
@@ -109,7 +109,7 @@ def test_missing_end_date_is_a_clear_error_and_creates_nothing(client, organizer
 def test_nonsense_input_never_500s(client, organizer):
     client.force_login(organizer)
     response = client.post(
-        reverse("meetings:series:create"),
+        reverse("meetings:series_create"),
         form_data(frequency="hourly", interval="-3", time_zone="Mars/Olympus", weekdays=["9"]),
     )
     assert response.status_code == 400
@@ -118,9 +118,9 @@ def test_nonsense_input_never_500s(client, organizer):
 
 def test_series_page_of_another_team_is_404(client, series, outsider):
     client.force_login(outsider)
-    assert client.get(reverse("meetings:series:detail", args=[series.pk])).status_code == 404
+    assert client.get(reverse("meetings:series_detail", args=[series.pk])).status_code == 404
     first = series.meetings.first()
-    response = client.post(reverse("meetings:series:cancel", args=[series.pk, first.pk]))
+    response = client.post(reverse("meetings:occurrence_cancel", args=[series.pk, first.pk]))
     assert response.status_code == 404
     assert Meeting.objects.get(pk=first.pk).canceled_at is None
 
@@ -128,14 +128,14 @@ def test_series_page_of_another_team_is_404(client, series, outsider):
 def test_plain_member_cannot_change_the_series(client, series, member):
     client.force_login(member)
     first = series.meetings.first()
-    assert client.get(reverse("meetings:series:detail", args=[series.pk])).status_code == 200
-    edit = reverse("meetings:series:edit", args=[series.pk, first.pk])
+    assert client.get(reverse("meetings:series_detail", args=[series.pk])).status_code == 200
+    edit = reverse("meetings:occurrence_edit", args=[series.pk, first.pk])
     assert client.get(edit).status_code == 403
     assert (
-        client.post(reverse("meetings:series:cancel", args=[series.pk, first.pk])).status_code
+        client.post(reverse("meetings:occurrence_cancel", args=[series.pk, first.pk])).status_code
         == 403
     )
-    assert client.post(reverse("meetings:series:end", args=[series.pk])).status_code == 403
+    assert client.post(reverse("meetings:series_end", args=[series.pk])).status_code == 403
     assert Meeting.objects.get(pk=first.pk).canceled_at is None
 
 
@@ -152,7 +152,7 @@ def test_series_page_shows_running_decisions_and_open_items(
         now=timezone.now(),
     )
     client.force_login(organizer)
-    url = reverse("meetings:series:detail", args=[series.pk])
+    url = reverse("meetings:series_detail", args=[series.pk])
     with django_assert_max_num_queries(9) as few:
         response = client.get(url)
     baseline = len(few)  # the log is reset by the next request
@@ -174,7 +174,7 @@ def test_series_page_shows_running_decisions_and_open_items(
 def test_cancel_one_occurrence_from_the_series_page(client, series, organizer):
     client.force_login(organizer)
     second = series.meetings.all()[1]
-    response = client.post(reverse("meetings:series:cancel", args=[series.pk, second.pk]))
+    response = client.post(reverse("meetings:occurrence_cancel", args=[series.pk, second.pk]))
     assert response.status_code == 302
     assert Meeting.objects.get(pk=second.pk).canceled_at is not None
     assert series.meetings.filter(canceled_at__isnull=False).count() == 1
@@ -183,11 +183,11 @@ def test_cancel_one_occurrence_from_the_series_page(client, series, organizer):
 def test_edit_this_meeting_only(client, series, organizer):
     client.force_login(organizer)
     second = series.meetings.all()[1]
-    initial = client.get(reverse("meetings:series:edit", args=[series.pk, second.pk]))
+    initial = client.get(reverse("meetings:occurrence_edit", args=[series.pk, second.pk]))
     assert initial.status_code == 200
     local = second.starts_at.astimezone(second.zone)
     response = client.post(
-        reverse("meetings:series:edit", args=[series.pk, second.pk]),
+        reverse("meetings:occurrence_edit", args=[series.pk, second.pk]),
         {
             "scope": "this",
             "title": "Sync with guests",
@@ -211,7 +211,7 @@ def test_edit_this_and_following_splits(client, series, organizer):
     count = series.meetings.count()
     local = second.starts_at.astimezone(second.zone)
     response = client.post(
-        reverse("meetings:series:edit", args=[series.pk, second.pk]),
+        reverse("meetings:occurrence_edit", args=[series.pk, second.pk]),
         {
             "scope": "following",
             "title": "Later sync",
@@ -222,7 +222,7 @@ def test_edit_this_and_following_splits(client, series, organizer):
         },
     )
     new = Series.objects.exclude(pk=series.pk).get()
-    assert response["Location"] == reverse("meetings:series:detail", args=[new.pk])
+    assert response["Location"] == reverse("meetings:series_detail", args=[new.pk])
     assert series.meetings.count() == 1
     assert new.meetings.count() == count - 1
     assert {m.starts_at.astimezone(m.zone).strftime("%H:%M") for m in new.meetings.all()} == {
@@ -230,7 +230,7 @@ def test_edit_this_and_following_splits(client, series, organizer):
     }
 
 
-def test_open_next_meeting_carries_over(client, series, organizer, member):
+def test_open_next_meeting_finds_what_the_recap_carried_over(client, series, organizer, member):
     first, second = series.meetings.all()[:2]
     services.add_action_item(
         meeting=first,
@@ -246,20 +246,21 @@ def test_open_next_meeting_carries_over(client, series, organizer, member):
         recap_summary="Done",
         recap_published_at=timezone.now(),
     )
+    tasks.carry_over_after_recap(first.pk)  # what publishing the recap enqueues
     client.force_login(member)
-    response = client.get(reverse("meetings:series:next", args=[series.pk]))
+    response = client.get(reverse("meetings:series_next", args=[series.pk]))
     assert response["Location"] == reverse("meetings:detail", args=[second.pk])
     assert [i.title for i in second.agenda_items.all()] == ["Follow up: Call the vendor"]
-    client.get(reverse("meetings:series:next", args=[series.pk]))
+    client.get(reverse("meetings:series_next", args=[series.pk]))
     assert second.agenda_items.count() == 1
 
 
 def test_team_template_with_standing_items_feeds_a_new_series(client, organizer):
     client.force_login(organizer)
-    response = client.post(reverse("meetings:series:templates"), {"name": "Standup"})
+    response = client.post(reverse("meetings:templates"), {"name": "Standup"})
     template = AgendaTemplate.objects.get()
-    assert response["Location"] == reverse("meetings:series:template", args=[template.pk])
-    add = reverse("meetings:series:template_item_add", args=[template.pk])
+    assert response["Location"] == reverse("meetings:template", args=[template.pk])
+    add = reverse("meetings:template_item_add", args=[template.pk])
     client.post(add, {"title": "Yesterday", "timebox_minutes": "5"})
     client.post(add, {"title": "Blockers", "timebox_minutes": "10"})
     bad = client.post(add, {"title": "", "timebox_minutes": "999"})
@@ -268,7 +269,7 @@ def test_team_template_with_standing_items_feeds_a_new_series(client, organizer)
         ("Yesterday", 5),
         ("Blockers", 10),
     ]
-    client.post(reverse("meetings:series:create"), form_data(template=str(template.pk)))
+    client.post(reverse("meetings:series_create"), form_data(template=str(template.pk)))
     meeting = Series.objects.get().meetings.first()
     assert [i.title for i in meeting.agenda_items.all()] == ["Yesterday", "Blockers"]
 
@@ -276,47 +277,47 @@ def test_team_template_with_standing_items_feeds_a_new_series(client, organizer)
 def test_template_of_another_team_is_404(client, outsider, team):
     template = AgendaTemplate.objects.create(team=team, name="Private")
     client.force_login(outsider)
-    assert client.get(reverse("meetings:series:template", args=[template.pk])).status_code == 404
-    add = reverse("meetings:series:template_item_add", args=[template.pk])
+    assert client.get(reverse("meetings:template", args=[template.pk])).status_code == 404
+    add = reverse("meetings:template_item_add", args=[template.pk])
     assert client.post(add, {"title": "Sneaky"}).status_code == 404
     assert not template.items.exists()
 
 
 def test_series_list_is_constant_in_queries(client, organizer, team, django_assert_num_queries):
     client.force_login(organizer)
-    client.post(reverse("meetings:series:create"), form_data())
+    client.post(reverse("meetings:series_create"), form_data())
     with django_assert_num_queries(4) as one:
-        client.get(reverse("meetings:series:list"))
+        client.get(reverse("meetings:series_list"))
     baseline = len(one)  # the log is reset by the next request
-    client.post(reverse("meetings:series:create"), form_data(title="Other"))
-    client.post(reverse("meetings:series:create"), form_data(title="Third"))
+    client.post(reverse("meetings:series_create"), form_data(title="Other"))
+    client.post(reverse("meetings:series_create"), form_data(title="Third"))
     with django_assert_num_queries(baseline):
-        response = client.get(reverse("meetings:series:list"))
+        response = client.get(reverse("meetings:series_list"))
     assert "Third" in response.text
 
 
 def test_series_without_template_gets_its_own_from_the_series_page(client, series, organizer):
     client.force_login(organizer)
-    url = reverse("meetings:series:template_create", args=[series.pk])
+    url = reverse("meetings:series_template_create", args=[series.pk])
     response = client.post(url)
     template = AgendaTemplate.objects.get(series=series)
-    assert response["Location"] == reverse("meetings:series:template", args=[template.pk])
+    assert response["Location"] == reverse("meetings:template", args=[template.pk])
     client.post(url)
     assert AgendaTemplate.objects.filter(series=series).count() == 1
     client.post(
-        reverse("meetings:series:template_item_add", args=[template.pk]),
+        reverse("meetings:template_item_add", args=[template.pk]),
         {"title": "Metrics", "timebox_minutes": "10"},
     )
-    page = client.get(reverse("meetings:series:detail", args=[series.pk]))
+    page = client.get(reverse("meetings:series_detail", args=[series.pk]))
     assert "Metrics" in page.text
 
 
 def test_plain_member_cannot_change_the_series_template(client, series, member):
     template = AgendaTemplate.objects.create(team=series.team, series=series, name="Sync")
     client.force_login(member)
-    add = reverse("meetings:series:template_item_add", args=[template.pk])
+    add = reverse("meetings:template_item_add", args=[template.pk])
     assert client.post(add, {"title": "Mine"}).status_code == 403
-    create = reverse("meetings:series:template_create", args=[series.pk])
+    create = reverse("meetings:series_template_create", args=[series.pk])
     assert client.post(create).status_code == 403
     assert not template.items.exists()
 
@@ -324,13 +325,13 @@ def test_plain_member_cannot_change_the_series_template(client, series, member):
 def test_series_without_meetings_in_the_horizon_says_so(client, organizer, settings):
     settings.SERIES_HORIZON_DAYS = 3
     client.force_login(organizer)
-    response = client.post(reverse("meetings:series:create"), form_data(), follow=True)
+    response = client.post(reverse("meetings:series_create"), form_data(), follow=True)
     assert "no meeting of it falls in the next 3 days" in response.text
 
 
 def test_series_list_offers_the_calendar_feed(client, organizer):
     client.force_login(organizer)
-    response = client.get(reverse("meetings:series:list"))
+    response = client.get(reverse("meetings:series_list"))
     assert f"webcal://localhost:8000/calendar/feed/{organizer.calendar_token}.ics" in response.text
 
 
@@ -339,7 +340,7 @@ def test_meeting_form_post_creates_a_series_in_the_viewers_zone(client, organize
     client.force_login(organizer)  # Europe/Berlin
     day = timezone.localdate() + timedelta(days=3)
     response = client.post(
-        reverse("meetings:series:create"),
+        reverse("meetings:series_create"),
         {
             "title": "Standup",
             "date": day.isoformat(),
@@ -357,7 +358,7 @@ def test_meeting_form_post_creates_a_series_in_the_viewers_zone(client, organize
         },
     )
     series = Series.objects.get()
-    assert response["Location"] == reverse("meetings:series:detail", args=[series.pk])
+    assert response["Location"] == reverse("meetings:series_detail", args=[series.pk])
     assert series.time_zone == "Europe/Berlin"
     assert series.duration == timedelta(minutes=15)
     meetings = list(series.meetings.all())
@@ -369,7 +370,7 @@ def test_meeting_form_post_creates_a_series_in_the_viewers_zone(client, organize
 def test_meeting_form_post_with_bad_times_shows_the_series_form(client, organizer):
     client.force_login(organizer)
     response = client.post(
-        reverse("meetings:series:create"),
+        reverse("meetings:series_create"),
         {
             "title": "X",
             "date": "soon",
@@ -392,7 +393,7 @@ def test_this_and_following_can_move_to_other_weekdays(client, series, organizer
     local = second.starts_at.astimezone(second.zone)
     thursday = "3"
     client.post(
-        reverse("meetings:series:edit", args=[series.pk, second.pk]),
+        reverse("meetings:occurrence_edit", args=[series.pk, second.pk]),
         {
             "scope": "following",
             "title": "Sync",

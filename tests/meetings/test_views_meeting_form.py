@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting
+from meetings.notifications import stages
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 
@@ -217,7 +218,6 @@ def test_anonymous_is_sent_to_login(client, upcoming):
 
 
 def test_moving_a_meeting_moves_its_reminders(client, organizer, upcoming):
-    from meetings import reminders
 
     client.force_login(organizer)
     upcoming.refresh_from_db()
@@ -227,7 +227,7 @@ def test_moving_a_meeting_moves_its_reminders(client, organizer, upcoming):
     upcoming.refresh_from_db()
     assert upcoming.next_reminder_at is not None
     assert upcoming.next_reminder_at != before
-    assert upcoming.next_reminder_at == reminders.next_reminder_time(
+    assert upcoming.next_reminder_at == stages.next_reminder_time(
         upcoming, timezone.now(), handled=False
     )
 

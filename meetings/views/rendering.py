@@ -1,21 +1,17 @@
-"""Private helpers of the meeting views: access, permissions, rendering the meeting page."""
+"""Rendering the meeting page and its fragments, and the flash messages of its forms."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-
-from accounts.models import Membership, User
-from accounts.teams import memberships_of
 
 from ..forms import (
     ActionItemForm,
@@ -26,66 +22,28 @@ from ..forms import (
     TalkingPointForm,
 )
 from ..models import Attendee, Meeting
+from .access import can_change_meeting, team_members
 
 
-def _meeting_or_404(request: HttpRequest, pk: int) -> Meeting:
-    return get_object_or_404(
-        Meeting.objects.for_user(request.user).select_related("team", "organizer"), pk=pk
-    )
-
-
-def _membership(request: HttpRequest, team_id: int) -> Membership | None:
-    return next((m for m in memberships_of(request) if m.team_id == team_id), None)
-
-
-def _can_edit(request: HttpRequest, meeting: Meeting) -> bool:
-    return meeting.can_be_changed_by(request.user, _membership(request, meeting.team_id))
-
-
-def _require_edit(request: HttpRequest, meeting: Meeting) -> None:
-    if not _can_edit(request, meeting):
-        raise PermissionDenied("Only the organizer and team admins change this meeting.")
-
-
-def _team_members(team_id: int) -> list[User]:
-    return list(
-        User.objects.filter(memberships__team_id=team_id).order_by("display_name", "email")
-    )
-
-
-def _agenda_open(meeting: Meeting, now: datetime) -> bool:
-    """The agenda changes until the start, never once canceled (services re-check it)."""
-    return not meeting.canceled_at and not meeting.has_started(now)
-
-
-def _recap_open(meeting: Meeting, now: datetime) -> bool:
-    """The recap is drafted from the start until it is published (services re-check it)."""
-    return not meeting.canceled_at and not meeting.recap_published_at and meeting.has_started(now)
-
-
-def _is_attendee(meeting: Meeting, user: User) -> bool:
-    return meeting.attendees.filter(user=user).exists()
-
-
-def _flash_problems(request: HttpRequest, error: ValidationError) -> None:
+def flash_problems(request: HttpRequest, error: ValidationError) -> None:
     # One message per broken rule: RuleBroken carries a list.
     for message in error.messages:
         messages.error(request, message)
 
 
 @contextmanager
-def _flashed(request: HttpRequest, success: str) -> Iterator[None]:
+def flashed(request: HttpRequest, success: str) -> Iterator[None]:
     """Around one service call: `success` when it went through, one message per
     broken rule when it refused (the refusal is handled here, not raised)."""
     try:
         yield
     except ValidationError as error:
-        _flash_problems(request, error)
+        flash_problems(request, error)
     else:
         messages.success(request, success)
 
 
-def _local_times(meeting: Meeting, attendees: list[Attendee]) -> list[str]:
+def local_times(meeting: Meeting, attendees: list[Attendee]) -> list[str]:
     """ "Tue 17:00 for Asha, Kolkata" for every attendee whose zone differs from mine."""
     mine = timezone.get_current_timezone()
     here = timezone.localtime(meeting.starts_at, mine)
@@ -107,12 +65,12 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     items = list(meeting.agenda_items.select_related("owner", "added_by"))
     decisions = list(meeting.decisions.all())
     action_items = list(meeting.action_items.select_related("owner"))
-    members = _team_members(meeting.team_id)
+    members = team_members(meeting.team_id)
     me = next((a for a in attendees if a.user_id == user.pk), None)
-    can_edit = _can_edit(request, meeting)
+    can_edit = can_change_meeting(request, meeting)
     status = meeting.status_at(now)
-    agenda_open = _agenda_open(meeting, now)
-    recap_open = _recap_open(meeting, now)
+    agenda_open = meeting.agenda_is_open(now)
+    recap_open = meeting.recap_is_open(now)
     total = sum(item.timebox_minutes or 0 for item in items)
     # What still stops the agenda from going out, worded like the send rule's messages.
     missing = []
@@ -124,7 +82,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "meeting": meeting,
         "status": status,
         "attendees": attendees,
-        "local_times": _local_times(meeting, attendees),
+        "local_times": local_times(meeting, attendees),
         "items": items,
         "decisions": decisions,
         "action_items": action_items,
@@ -160,7 +118,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     return context
 
 
-def _render_meeting(request: HttpRequest, meeting: Meeting, part: str, **extra) -> HttpResponse:
+def render_meeting(request: HttpRequest, meeting: Meeting, part: str, **extra) -> HttpResponse:
     """The whole page without htmx; only `part` (a partialdef) with it."""
     context = _detail_context(request, meeting, **extra)
     if request.htmx:
@@ -170,9 +128,9 @@ def _render_meeting(request: HttpRequest, meeting: Meeting, part: str, **extra) 
     return render(request, "meetings/detail.html", context)
 
 
-def _done(request: HttpRequest, meeting: Meeting, part: str, anchor: str = "") -> HttpResponse:
+def done(request: HttpRequest, meeting: Meeting, part: str, anchor: str = "") -> HttpResponse:
     """After a successful change: the fresh fragment (htmx) or a redirect (plain POST)."""
     if request.htmx:
         meeting.refresh_from_db()
-        return _render_meeting(request, meeting, part)
+        return render_meeting(request, meeting, part)
     return redirect(reverse("meetings:detail", args=[meeting.pk]) + (f"#{anchor or part}"))

@@ -1,49 +1,42 @@
-"""Every email Bookend sends: one `make_message` helper and a renderer per kind.
+"""Every email about a meeting: a renderer per notification kind.
 
-Each message is a template triplet `emails/<name>-subject.txt`, `-body.txt` and
-`-body.html`, HTML plus plain text, bottom line first. User Markdown goes
-through `render_markdown` (markdown-it-py + nh3) in the HTML part; the plain
-text part shows the sanitized text with tags stripped, so neither part can carry
-markup a user typed. Renderers run at delivery time, with what is true then:
-a reminder that is no longer needed renders to None and is not sent.
+Each message is a template triplet (`accounts.mail.make_message`), HTML plus
+plain text, bottom line first. User Markdown goes through `render_markdown`
+(markdown-it-py + nh3) in the HTML part; the plain text part shows the sanitized
+text with tags stripped, so neither part can carry markup a user typed.
+Renderers run at delivery time, with what is true then: a reminder that is no
+longer needed renders to None and is not sent.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email import policy as email_policy
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mailers
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef, Prefetch
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
+from accounts.mail import make_message, site_url
 from accounts.models import User
 
-from . import signing
-from .daily_content import daily_digest_content, daily_digest_contents, digest_is_empty
-from .ical import invitation
-from .markdown import render_markdown
-from .models import (
+from .. import signing
+from ..ical import invitation
+from ..markdown import render_markdown
+from ..models import (
     ActionItem,
     AgendaItem,
     Attendee,
     Decision,
     Meeting,
     Notification,
-    site_url,
 )
-from .reminders.outbox import MANUAL_STAGE_PREFIX
-from .reminders.stages import current_stage
-from .wire import envelope_address, wire_bytes
+from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
+from .outbox import MANUAL_STAGE_PREFIX
+from .stages import current_stage
 
 Kind = Notification.Kind
 
@@ -51,160 +44,6 @@ Kind = Notification.Kind
 def plain_markdown(text: str) -> str:
     """User Markdown for the text part: rendered and sanitized, then tags stripped."""
     return strip_tags(render_markdown(text)).strip()
-
-
-# RFC 2369: a List-Unsubscribe value is a list of <URL>s, which clients match
-# literally; RFC 2047 encoded words are only allowed in unstructured text, and
-# some clients then miss the one-click link. Email's modern policy folds at 78
-# columns, and a long unbreakable URL is "folded" by turning it into encoded
-# words. These headers are written as they are (ASCII, a line well below 998).
-_VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
-
-
-def _verbatim_line(name: str, value, linesep: str) -> str | None:
-    """`name: value` unfolded, for a plain ASCII value without line breaks; None
-    for anything else (wire.py's `header_line` writes ASCII values the same way)."""
-    if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
-        return f"{name}: {value}{linesep}"
-    return None
-
-
-class _VerbatimListHeaders(email_policy.EmailPolicy):
-    """The policy Django's serializer was given, but List-Unsubscribe stays one line."""
-
-    def _verbatim(self, name: str, value) -> str | None:
-        if name.lower() not in _VERBATIM_HEADERS:
-            return None
-        return _verbatim_line(name, str(value), self.linesep)
-
-    def fold(self, name: str, value) -> str:
-        return self._verbatim(name, value) or super().fold(name, value)
-
-    def fold_binary(self, name: str, value) -> bytes:
-        line = self._verbatim(name, value)
-        return line.encode("ascii") if line else super().fold_binary(name, value)
-
-
-class BookendMessage(EmailMultiAlternatives):
-    """A message whose Django serialization (`message()`) keeps the List-Unsubscribe
-    header readable; `wire_bytes` writes ASCII headers as they are anyway."""
-
-    def message(self, *, policy=email_policy.default):
-        # `+` keeps every setting of the given policy (SMTP's CRLF, utf8...).
-        return super().message(policy=_VerbatimListHeaders() + policy)
-
-
-def make_message(
-    template: str,
-    context: dict,
-    *,
-    to: Sequence[str],
-    headers: dict[str, str] | None = None,
-    attachments: Sequence[tuple[str, bytes | str, str]] = (),
-    reply_to: Sequence[str] = (),
-    from_email: str | None = None,
-) -> BookendMessage:
-    """Render `emails/<template>-{subject.txt,body.txt,body.html}` into one message.
-
-    The subject is collapsed to one line (a newline in a header is an injection).
-    `attachments` are (filename, content, mimetype) triples.
-    """
-    context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-    text = render_to_string(f"emails/{template}-body.txt", context)
-    html = render_to_string(f"emails/{template}-body.html", context)
-    message = BookendMessage(
-        subject=subject,
-        body=text,
-        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
-        to=list(to),
-        reply_to=list(reply_to),
-        headers=headers or {},
-    )
-    message.attach_alternative(html, "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
-    return message
-
-
-# -- sending -------------------------------------------------------------------------
-
-_local = threading.local()
-
-
-def _mailer():
-    """One open connection per worker thread, reused across messages.
-
-    Opening an SMTP session per message costs a TCP and EHLO round trip each; a
-    worker delivering a burst of digests reuses one. Rebuilt when the MAILERS
-    setting changes (tests switch it) or after an error.
-    """
-    key = repr(settings.MAILERS.get("default"))
-    cached = getattr(_local, "mailer", None)
-    if cached is None or cached[0] != key:
-        if cached is not None:
-            _close(cached[1])
-        backend = mailers.default
-        backend.open()
-        _local.mailer = cached = (key, backend)
-    return cached[1]
-
-
-def _close(backend) -> None:
-    # Closing a broken connection must not hide the real error.
-    with contextlib.suppress(Exception):
-        backend.close()
-
-
-def _forget_mailer() -> None:
-    cached = getattr(_local, "mailer", None)
-    if cached is not None:
-        _close(cached[1])
-    _local.mailer = None
-
-
-def send(message: EmailMultiAlternatives) -> None:
-    """Send one message or raise; a stale reused connection gets one fresh try."""
-    import smtplib
-
-    backend = _mailer()
-    try:
-        sent = _send_one(backend, message)
-    except smtplib.SMTPServerDisconnected:
-        # The server closed our idle connection: that is not a delivery failure.
-        _forget_mailer()
-        backend = _mailer()
-        try:
-            sent = _send_one(backend, message)
-        except Exception:
-            _forget_mailer()
-            raise
-    except Exception:
-        _forget_mailer()
-        raise
-    if not sent:
-        _forget_mailer()
-        raise smtplib.SMTPServerDisconnected("The mail backend did not send the message.")
-
-
-def _send_one(backend, message: EmailMultiAlternatives) -> bool:
-    """Over SMTP, the fast serializer (wire.py) when the message has its usual shape;
-    through the backend (Django's serializer) otherwise, and for other backends
-    (the console in development, locmem in tests keep getting message objects)."""
-    import smtplib
-
-    raw = wire_bytes(message) if isinstance(backend, SMTPBackend) else None
-    if raw is None or not message.recipients():
-        # No recipient: Django's backend reports nothing sent, as it always did.
-        return bool(backend.send_messages([message]))
-    if backend.connection is None:
-        raise smtplib.SMTPServerDisconnected("No SMTP connection.")
-    backend.connection.sendmail(
-        envelope_address(message.from_email),
-        [envelope_address(address) for address in message.recipients()],
-        raw,
-    )
-    return True
 
 
 # -- shared pieces ----------------------------------------------------------------------
@@ -226,7 +65,7 @@ def unsubscribe_headers(
     if meeting is not None:
         payload["m"] = meeting.pk
     token = signing.make_token(signing.UNSUBSCRIBE, payload, now=now)
-    url = site_url(reverse("email:unsubscribe", args=[token]))
+    url = site_url(reverse("meetings:email_unsubscribe", args=[token]))
     return url, {
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -373,7 +212,7 @@ def acknowledge_url(attendee: Attendee, *, now: datetime) -> str:
     token = signing.make_token(
         signing.ACKNOWLEDGE, {"a": attendee.pk, "m": attendee.meeting_id}, now=now
     )
-    return site_url(reverse("email:acknowledge", args=[token]))
+    return site_url(reverse("meetings:email_acknowledge", args=[token]))
 
 
 def _recap_digest_shared(meeting_id: int) -> dict:
@@ -462,8 +301,8 @@ def reminder(
 ) -> EmailMultiAlternatives | None:
     meeting = notification.meeting
     kind = notification.kind
-    if meeting.canceled_at:
-        return None
+    if not meeting.needs_reminder(kind, now):
+        return None  # the agenda or recap came, or the meeting was canceled or is over
     if (
         kind == Kind.NO_AGENDA_NOTICE
         and Attendee.objects.filter(
@@ -471,15 +310,6 @@ def reminder(
         ).exists()
     ):
         return None  # declined (one-click unsubscribe from the meeting's mail)
-    if kind in (Kind.AGENDA_REMINDER, Kind.NO_AGENDA_NOTICE):
-        if meeting.agenda_sent_at:
-            return None
-        if kind == Kind.AGENDA_REMINDER and now >= meeting.starts_at:
-            return None
-        if kind == Kind.NO_AGENDA_NOTICE and now >= meeting.ends_at:
-            return None
-    elif meeting.recap_published_at:
-        return None
     if _superseded(notification):
         return None
     recipient = notification.recipient

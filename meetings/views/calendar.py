@@ -3,7 +3,8 @@
 The feed is read by calendar apps that cannot log in, so the secret token in
 the URL is the credential: an unknown token answers 404 (never a hint that a
 user exists), and regenerating the token (`User.regenerate_calendar_token`)
-cuts off every old subscription at once. Even with a valid token the feed
+cuts off every old subscription at once (the profile page shows it:
+`User.calendar_feed_url`). Even with a valid token the feed
 shows only meetings of teams the user still belongs to.
 """
 
@@ -14,28 +15,17 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
 
-from . import ical
-from .models import Meeting, site_url
+from .. import ical
+from ..models import Meeting
 
 # Past meetings stay in the feed this long, so last week's recap link is one click away.
 FEED_PAST = timedelta(days=90)
-
-
-def feed_url(user: User) -> str:
-    """The user's secret feed URL (https), for the profile page."""
-    return site_url(reverse("calendar:feed", args=[user.calendar_token]))
-
-
-def webcal_url(user: User) -> str:
-    """The same feed as webcal://, which opens the subscribe dialog of calendar apps."""
-    return "webcal://" + feed_url(user).split("://", 1)[1]
 
 
 def _ics_response(body: bytes, filename: str) -> HttpResponse:

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 
-from . import signing
-from .models import Attendee, RuleBroken
+from .. import signing
+from ..models import Attendee, RuleBroken
 
 
 def _link_problem(request: HttpRequest, problem: str) -> HttpResponse:

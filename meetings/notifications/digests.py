@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.models import User
 
 from ..models import Attendee, Meeting, Notification
+from .daily import daily_digest_contents, digest_is_empty
 from .outbox import Row, enqueue, insert_notifications
 from .stages import Kind
 
@@ -58,8 +59,6 @@ def queue_daily_digests(*, now: datetime, batch_size: int = 500) -> int:
 
 
 def _queue_digests(users: list[User], now: datetime) -> int:
-    from ..daily_content import daily_digest_contents, digest_is_empty
-
     if not users:
         return 0
     stages = {user.pk: now.astimezone(user.zone).date().isoformat() for user in users}

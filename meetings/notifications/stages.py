@@ -48,12 +48,12 @@ def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
     Includes past stages (the sweep sends only the latest due one per kind) and
     future ones (the earliest sets `next_reminder_at`). Needs `meeting.team`.
     """
-    if meeting.canceled_at or meeting.recap_published_at:
+    if not meeting.owes_recap():
         return []
     team = meeting.team
     start, end = meeting.starts_at, meeting.ends_at
     stages: list[Stage] = []
-    if not meeting.agenda_sent_at and now < start:
+    if meeting.needs_reminder(Kind.AGENDA_REMINDER, now):
         deadline = start - team.agenda_lead_time
         key = _anchor(start)
         stages += [
@@ -66,13 +66,7 @@ def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
             Stage(Kind.AGENDA_REMINDER, f"due_now@{key}", deadline, start),
             Stage(Kind.AGENDA_REMINDER, f"last_call@{key}", start - LAST_CALL_BEFORE_START, start),
         ]
-    # A meeting recorded after the fact was never announced: nobody to warn at start.
-    if (
-        team.notify_no_agenda
-        and not meeting.agenda_sent_at
-        and now < end
-        and meeting.created_at < start
-    ):
+    if team.notify_no_agenda and meeting.needs_reminder(Kind.NO_AGENDA_NOTICE, now):
         stages.append(Stage(Kind.NO_AGENDA_NOTICE, f"at_start@{_anchor(start)}", start, end))
     key = _anchor(end)
     stages.append(
@@ -146,22 +140,6 @@ def useful_moment(moment: datetime, useless_after: datetime | None, now: datetim
     if useless_after is not None and moment >= useless_after:
         return now
     return moment
-
-
-def _recipients(
-    meeting: Meeting,
-    kind: str,
-    attendees: dict[int, list[User]],
-    admins: dict[int, list[User]],
-) -> list[User]:
-    if kind == Kind.NO_AGENDA_NOTICE:
-        return [u for u in attendees.get(meeting.pk, []) if u.pk != meeting.organizer_id]
-    if kind == Kind.RECAP_ESCALATION:
-        people = {meeting.organizer_id: meeting.organizer}
-        for user in admins.get(meeting.team_id, []):
-            people.setdefault(user.pk, user)
-        return list(people.values())
-    return [meeting.organizer]
 
 
 def current_stage(meeting: Meeting, now: datetime, kinds: Iterable[str]) -> Stage | None:

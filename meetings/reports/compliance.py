@@ -43,7 +43,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber, TruncDate, TruncWeek
 
-from .models import ActionItem, Attendee, Meeting
+from ..models import ActionItem, Attendee, Meeting
 
 TREND_WEEKS = 12
 
@@ -175,7 +175,7 @@ def _action_aggregates(today: date) -> dict:
     }
 
 
-def _median_by_window(held: QuerySet[Meeting], key: str) -> dict[object, timedelta]:
+def median_by_window(held: QuerySet[Meeting], key: str) -> dict[object, timedelta]:
     """The median time to recap per group without `percentile_cont` (SQLite).
 
     Still one query whatever the number of rows: window functions number the
@@ -223,7 +223,7 @@ def _grouped(
         }
     else:
         action_counts = {None: items.aggregate(**_action_aggregates(now.date()))}
-    medians = {} if connection.vendor == "postgresql" else _median_by_window(held, key)
+    medians = {} if connection.vendor == "postgresql" else median_by_window(held, key)
 
     result = []
     for row in rows:

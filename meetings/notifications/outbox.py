@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -26,7 +27,7 @@ def outbox_lease() -> timedelta:
     return _setting_seconds("OUTBOX_LEASE_SECONDS", 600)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Row:
     kind: str
     stage: str
@@ -34,89 +35,79 @@ class Row:
     meeting_id: int | None
     send_after: datetime
 
+    @property
+    def key(self) -> tuple[int | None, str, str, int]:
+        """What the outbox's unique constraints make unique."""
+        return (self.meeting_id, self.kind, self.stage, self.recipient_id)
+
 
 def insert_notifications(rows: Sequence[Row], *, now: datetime) -> list[int]:
     """Insert outbox rows, ignoring the ones that exist; return the ids of new rows."""
-    return [pk for pk, _send_after in _insert(rows, now=now)]
+    return list(insert_new(rows, now=now).values())
 
 
-def _insert(rows: Sequence[Row], *, now: datetime) -> list[tuple[int, datetime]]:
-    """Insert outbox rows, ignoring the ones that exist; (id, send_after) of new rows.
+def insert_new(rows: Sequence[Row], *, now: datetime) -> dict[tuple, int]:
+    """Insert outbox rows, ignoring the ones that exist: {row key: id} of the new ones.
 
-    One INSERT .. ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite 3.35+):
-    the unique constraints decide what is new, so concurrent sweeps agree without
-    locks, and we learn exactly which rows this call created.
+    One INSERT .. ON CONFLICT DO NOTHING RETURNING (PostgreSQL and SQLite 3.35+),
+    which Django's bulk_create cannot express (with ignore_conflicts it returns
+    no ids): the unique constraints decide what is new, so concurrent sweeps
+    agree without locks, and we learn exactly which rows this call created.
     """
     if not rows:
-        return []
+        return {}
     table = connection.ops.quote_name(Notification._meta.db_table)
     columns = (
         "meeting_id, kind, stage, recipient_id, state, send_after, attempts, last_error, "
         "created_at"
     )
-    if connection.vendor == "postgresql":
-        # Arrays unnested server-side: seven parameters however many rows, where a
-        # VALUES list would make the driver parse thousands of placeholders.
-        source = (
-            "SELECT m, k, s, r, %s, a, 0, '', %s FROM unnest("
-            "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[]"
-            ") AS v(m, k, s, r, a)"
-        )
-        params: list[object] = [
-            Notification.State.PENDING,
-            now,
-            [row.meeting_id for row in rows],
-            [row.kind for row in rows],
-            [row.stage for row in rows],
-            [row.recipient_id for row in rows],
-            [row.send_after for row in rows],
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) {source} "
-                "ON CONFLICT DO NOTHING RETURNING id, send_after",
-                params,
-            )
-            return cursor.fetchall()
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(rows))
-    params = sqlite_insert_params(rows, now=now, ops=connection.ops)
+    returning = "RETURNING id, meeting_id, kind, stage, recipient_id"
+    found: list[tuple] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
-            "ON CONFLICT DO NOTHING RETURNING id, send_after",
-            params,
-        )
-        return [(pk, _aware(send_after)) for pk, send_after in cursor.fetchall()]
+        if connection.vendor == "postgresql":
+            # Arrays unnested server-side: seven parameters however many rows (a
+            # VALUES list would run into the 65,535-parameter limit at scale).
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT m, k, s, r, %s, a, 0, '', %s FROM unnest("
+                "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[]"
+                f") AS v(m, k, s, r, a) ON CONFLICT DO NOTHING {returning}",
+                [
+                    Notification.State.PENDING,
+                    now,
+                    [row.meeting_id for row in rows],
+                    [row.kind for row in rows],
+                    [row.stage for row in rows],
+                    [row.recipient_id for row in rows],
+                    [row.send_after for row in rows],
+                ],
+            )
+            found = cursor.fetchall()
+        else:
+            # SQLite has no arrays: a VALUES list, in slices below its parameter limit.
+            adapt = connection.ops.adapt_datetimefield_value
+            for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
+                part = rows[start : start + SQLITE_ROWS_PER_INSERT]
+                params: list[object] = []
+                for row in part:
+                    # Datetimes adapted as the ORM adapts them: SQLite compares them
+                    # as text, and "12:00:00+00:00" sorts after the ORM's "12:00:00".
+                    params += [
+                        *(row.meeting_id, row.kind, row.stage, row.recipient_id),
+                        *(Notification.State.PENDING, adapt(row.send_after), adapt(now)),
+                    ]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '', %s)"] * len(part))
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {values} "
+                    f"ON CONFLICT DO NOTHING {returning}",
+                    params,
+                )
+                found += cursor.fetchall()
+    return {(meeting_id, kind, stage, recipient_id): pk
+            for pk, meeting_id, kind, stage, recipient_id in found}  # fmt: skip
 
 
-def sqlite_insert_params(rows: Sequence[Row], *, now: datetime, ops) -> list[object]:
-    """Parameters of the raw SQLite INSERT, datetimes adapted as the ORM adapts them.
-
-    SQLite stores datetimes as text and compares them as text. Handed to the driver
-    as is, an aware datetime becomes "... 12:00:00+00:00", which sorts after the
-    ORM's "... 12:00:00" for the same moment: a row due exactly now would not be
-    "ready" (`send_after__lte=now`) and would wait for the next re-drive.
-    """
-    adapt = ops.adapt_datetimefield_value
-    params: list[object] = []
-    for row in rows:
-        params += [
-            row.meeting_id,
-            row.kind,
-            row.stage,
-            row.recipient_id,
-            Notification.State.PENDING,
-            adapt(row.send_after),
-            adapt(now),
-        ]
-    return params
-
-
-def _aware(value: datetime | str) -> datetime:
-    # SQLite hands back text from a raw RETURNING; PostgreSQL an aware datetime.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+SQLITE_ROWS_PER_INSERT = 1000
 
 
 def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
@@ -135,7 +126,7 @@ def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
         )
         if ready:
             Notification.objects.filter(pk__in=ready).update(send_after=lease_until)
-            _queue_delivery(ready)
+            queue_delivery(ready)
     return ready
 
 
@@ -150,13 +141,17 @@ def enqueue(ids: Sequence[int], *, now: datetime) -> list[int]:
 DELIVERY_CHUNK = 100
 
 
-def _queue_delivery(ids: Sequence[int]) -> None:
-    from ..tasks import deliver_notifications
+# The delivery task, found by its name in Celery's registry: the task module
+# builds on this one, so importing it here would make a cycle.
+DELIVER_TASK = "meetings.deliver_notifications"
 
+
+def queue_delivery(ids: Sequence[int]) -> None:
+    task = current_app.tasks[DELIVER_TASK]
     for start in range(0, len(ids), DELIVERY_CHUNK):
         # After commit: a rolled-back transaction queues nothing, and the worker
         # never looks for a row that is not visible yet.
-        deliver_notifications.delay_on_commit(list(ids[start : start + DELIVERY_CHUNK]))
+        task.delay_on_commit(list(ids[start : start + DELIVERY_CHUNK]))
 
 
 def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> int:
@@ -177,7 +172,7 @@ def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> i
             )
             if ids:
                 Notification.objects.filter(pk__in=ids).update(send_after=now + outbox_lease())
-                _queue_delivery(ids)
+                queue_delivery(ids)
         total += len(ids)
         if len(ids) < batch_size:
             return total

@@ -4,6 +4,7 @@ with backoff.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import smtplib
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F
 
 from ..models import Notification
+from . import messages
 from .outbox import outbox_lease
 
 log = logging.getLogger(__name__)
@@ -91,14 +94,12 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
     then sends it once more (at most once more, never in a loop). Rows missing
     from the result were not pending (already sent, failed, or being sent).
     """
-    from .. import emails
-
     outcomes: dict[int, Outcome] = {}
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient", "meeting", "meeting__team", "meeting__organizer")
-            .annotate(superseded=emails.superseded_by_later_stage())
+            .annotate(superseded=messages.superseded_by_later_stage())
             .filter(pk__in=list(notification_ids), state=Notification.State.PENDING)
             .order_by("pk")
         )
@@ -106,41 +107,56 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
         skipped: list[int] = []
         unreachable: BaseException | None = None
         started = time.monotonic()
-        # The digests of one meeting share what they say about it (emails._shared).
-        cache: emails.MeetingCache = {}
-        emails.prepare_daily_digests(rows, now=now, cache=cache)
-        for notification in rows:
-            if time.monotonic() - started > CHUNK_TIME_BUDGET_SECONDS:
-                # A slow server: commit what went out and hand the rest to a new
-                # task, rather than hit the time limit and roll back rows whose
-                # messages were already accepted (they would be sent again).
-                outcomes[notification.pk] = Outcome("deferred")
-                continue
-            message = (
-                None if unreachable else emails.message_for(notification, now=now, cache=cache)
-            )
-            if message is None and not unreachable:
-                # No longer needed (the agenda was sent meanwhile, the meeting was
-                # canceled, a later stage superseded it, the digest is empty).
-                skipped.append(notification.pk)
-                outcomes[notification.pk] = Outcome("skipped")
-                continue
-            notification.attempts += 1
-            try:
-                if unreachable:
-                    # The server did not answer for an earlier row of this chunk:
-                    # do not wait out a timeout per row.
-                    raise unreachable
-                # Lets support staff (and the tests) match a message to its row.
-                message.extra_headers["X-Bookend-Notification"] = str(notification.pk)
-                emails.send(message)
-            except Exception as exc:  # classified below; anything else is permanent
-                if smtp_code(exc) is None and is_temporary(exc):
-                    unreachable = exc
-                outcomes[notification.pk] = _record_failure(notification, exc, now)
-            else:
-                sent.append(notification.pk)
-                outcomes[notification.pk] = Outcome("sent")
+        # The digests of one meeting share what they say about it (messages._shared).
+        cache: messages.MeetingCache = {}
+        messages.prepare_daily_digests(rows, now=now, cache=cache)
+        # One backend, and so one SMTP session, for the whole chunk: opened before
+        # the first send (so send_messages() keeps it open), closed at the end.
+        mailer = mailers.default
+        opened = False
+        try:
+            for notification in rows:
+                if time.monotonic() - started > CHUNK_TIME_BUDGET_SECONDS:
+                    # A slow server: commit what went out and hand the rest to a new
+                    # task, rather than hit the time limit and roll back rows whose
+                    # messages were already accepted (they would be sent again).
+                    outcomes[notification.pk] = Outcome("deferred")
+                    continue
+                message = (
+                    None
+                    if unreachable
+                    else messages.message_for(notification, now=now, cache=cache)
+                )
+                if message is None and not unreachable:
+                    # No longer needed (the agenda was sent meanwhile, the meeting was
+                    # canceled, a later stage superseded it, the digest is empty).
+                    skipped.append(notification.pk)
+                    outcomes[notification.pk] = Outcome("skipped")
+                    continue
+                notification.attempts += 1
+                try:
+                    if unreachable:
+                        # The server did not answer for an earlier row of this chunk:
+                        # do not wait out a timeout per row.
+                        raise unreachable
+                    # Lets support staff (and the tests) match a message to its row.
+                    message.extra_headers["X-Bookend-Notification"] = str(notification.pk)
+                    if not opened:
+                        mailer.open()
+                        opened = True
+                    _send(mailer, message)
+                except Exception as exc:  # classified below; anything else is permanent
+                    if smtp_code(exc) is None and is_temporary(exc):
+                        unreachable = exc
+                    outcomes[notification.pk] = _record_failure(notification, exc, now)
+                else:
+                    sent.append(notification.pk)
+                    outcomes[notification.pk] = Outcome("sent")
+        finally:
+            # Closing a connection the server already dropped must not hide the
+            # outcome of the chunk.
+            with contextlib.suppress(Exception):
+                mailer.close()
         if skipped:
             Notification.objects.filter(pk__in=skipped).delete()
         if sent:
@@ -148,6 +164,23 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
                 state=Notification.State.SENT, sent_at=now, attempts=F("attempts") + 1
             )
     return outcomes
+
+
+def _send(mailer, message) -> None:
+    """Send one message over the chunk's open connection, or raise.
+
+    A server that drops the session (some close it after so many messages) is
+    not a delivery failure: the message gets one fresh connection.
+    """
+    try:
+        sent = mailer.send_messages([message])
+    except smtplib.SMTPServerDisconnected:
+        with contextlib.suppress(Exception):
+            mailer.close()
+        mailer.open()
+        sent = mailer.send_messages([message])
+    if not sent:
+        raise smtplib.SMTPServerDisconnected("The mail backend sent nothing.")
 
 
 def _record_failure(notification: Notification, exc: BaseException, now: datetime) -> Outcome:

@@ -10,8 +10,8 @@ from django.http import QueryDict
 
 from accounts.models import Team, User, available_time_zones
 
-from . import recurrence
-from .models import AgendaTemplate, TemplateItem
+from ..models import AgendaTemplate, TemplateItem
+from ..series import recurrence
 
 FREQUENCIES = [(recurrence.WEEKLY, "Weekly"), (recurrence.MONTHLY, "Monthly")]
 WEEKDAYS = [(str(n), label) for n, label in enumerate(recurrence.WEEKDAY_FULL)]

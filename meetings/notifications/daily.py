@@ -17,7 +17,7 @@ from django.db.models import F
 
 from accounts.models import User
 
-from .models import ActionItem, Meeting
+from ..models import ActionItem, Meeting
 
 # How long a published recap waits in the daily digest for an acknowledgement.
 ACKNOWLEDGE_WINDOW = timedelta(days=30)

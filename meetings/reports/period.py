@@ -1,21 +1,14 @@
-"""Compliance figures for a team's admins, in the app (staff see them in the admin)."""
+"""The reporting period a compliance page shows: chosen in the query string, four
+weeks by default. Shared by the team page and the staff dashboard."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
-
-from accounts.teams import memberships_of
 
 from .charts import trend_svg
-from .compliance import Report, compliance_report, duration_text
-from .models import Meeting
+from .compliance import Report
 
 DEFAULT_PERIOD = timedelta(days=27)  # four weeks, today included
 LONGEST_PERIOD = timedelta(days=366)
@@ -64,26 +57,3 @@ def report_context(report: Report, *, title: str) -> dict:
         "report": report,
         "trend_chart": trend_svg(report.trend, title=title),
     }
-
-
-@login_required
-def team_compliance(request: HttpRequest, slug: str) -> HttpResponse:
-    """Figures of one team: its admins only; other members 403, outsiders 404."""
-    # The user's memberships are read once per request (the header needs them too).
-    membership = next((m for m in memberships_of(request) if m.team.slug == slug), None)
-    if membership is None:
-        raise Http404("No such team.")
-    if not membership.is_admin:
-        raise PermissionDenied("Only the team's admins see its compliance figures.")
-    team = membership.team
-    now = timezone.now()
-    form, start, end = period_from(request.GET, timezone.localdate(now))
-    report = compliance_report(Meeting.objects.for_team(team), start=start, end=end, now=now)
-    context = {
-        "team": team,
-        "form": form,
-        "lead_time_text": duration_text(team.agenda_lead_time),
-        "grace_text": duration_text(team.recap_grace),
-        **report_context(report, title=f"{team.name}: weekly agenda and recap compliance"),
-    }
-    return render(request, "meetings/compliance_team.html", context)

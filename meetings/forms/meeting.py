@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .models import ActionItem, AgendaItem, Decision, Meeting
+from ..models import ActionItem, AgendaItem, Meeting
 
 # Far-away dates are typos, and years near 1 or 9999 overflow when converted to
 # UTC; a clear message beats a 500.
@@ -90,8 +90,8 @@ class MeetingForm(forms.Form):
             zone = timezone.get_current_timezone()
             data["starts_at"] = datetime.combine(day, start, tzinfo=zone)
             data["ends_at"] = datetime.combine(day, end, tzinfo=zone)
-            if end <= start:
-                self.add_error("end_time", "A meeting must end after it starts.")
+            for problem in Meeting.times_problems(data["starts_at"], data["ends_at"]):
+                self.add_error("end_time", problem)
         return data
 
     @classmethod
@@ -216,12 +216,6 @@ class DecisionForm(forms.Form):
         label="Decision", max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError(Decision._meta.constraints[0].violation_error_message)
-        return text
-
 
 class ActionItemForm(forms.Form):
     description = forms.CharField(max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 2}))
@@ -235,7 +229,7 @@ class ActionItemForm(forms.Form):
 
     def clean_due_date(self) -> date | None:
         due = _date_in_range(self.cleaned_data.get("due_date"))
-        if due and due < self.meeting.local_date:
+        if due and not self.meeting.accepts_due_date(due):
             raise forms.ValidationError(
                 "The due date cannot be before the meeting's day.", code="before_meeting"
             )

@@ -1,0 +1,119 @@
+"""Who may see and change what: every view fetches its objects through these.
+
+Access control lives in the query: each lookup starts from the teams the user
+belongs to (`Team.objects.for_user`), so another team's object answers 404 and
+its existence does not leak. The `changeable_*` helpers then ask the object's
+own rule (`can_be_changed_by`) and answer 403 to a member without the right.
+The user's memberships are read once per request (`accounts.teams`).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership, Team, User
+from accounts.teams import memberships_of
+
+from ..models import ActionItem, AgendaTemplate, Meeting, Series
+
+
+def membership_in(request: HttpRequest, team_id: int) -> Membership | None:
+    return next((m for m in memberships_of(request) if m.team_id == team_id), None)
+
+
+def admin_team_ids(request: HttpRequest) -> set[int]:
+    return {m.team_id for m in memberships_of(request) if m.is_admin}
+
+
+def team_members(team_id: int) -> list[User]:
+    """The people of a team, for owner and attendee pickers."""
+    return list(
+        User.objects.filter(memberships__team_id=team_id).order_by("display_name", "email")
+    )
+
+
+# -- meetings ---------------------------------------------------------------------
+
+
+def viewable_meeting(request: HttpRequest, pk: int) -> Meeting:
+    """A meeting of one of the user's teams, or 404."""
+    return get_object_or_404(
+        Meeting.objects.for_user(request.user).select_related("team", "organizer"), pk=pk
+    )
+
+
+def can_change_meeting(request: HttpRequest, meeting: Meeting) -> bool:
+    return meeting.can_be_changed_by(request.user, membership_in(request, meeting.team_id))
+
+
+def require_meeting_change(request: HttpRequest, meeting: Meeting) -> None:
+    if not can_change_meeting(request, meeting):
+        raise PermissionDenied("Only the organizer and team admins change this meeting.")
+
+
+def changeable_meeting(request: HttpRequest, pk: int) -> Meeting:
+    """A meeting the user may change (its organizer or a team admin): 404, then 403."""
+    meeting = viewable_meeting(request, pk)
+    require_meeting_change(request, meeting)
+    return meeting
+
+
+def is_attendee(meeting: Meeting, user: User) -> bool:
+    return meeting.attendees.filter(user=user).exists()
+
+
+# -- series and agenda templates ----------------------------------------------------
+
+
+def viewable_series(request: HttpRequest, pk: int) -> Series:
+    return get_object_or_404(
+        Series.objects.filter(team__in=Team.objects.for_user(request.user)).select_related(
+            "team", "organizer", "parent"
+        ),
+        pk=pk,
+    )
+
+
+def changeable_series(request: HttpRequest, pk: int) -> Series:
+    series = viewable_series(request, pk)
+    if not series.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the organizer and team admins change this series.")
+    return series
+
+
+def series_meeting(series: Series, meeting_pk: int) -> Meeting:
+    """A meeting of `series` (or of the series it was split from), or 404."""
+    return get_object_or_404(
+        series.lineage_meetings().select_related("team", "series"), pk=meeting_pk
+    )
+
+
+def viewable_template(request: HttpRequest, pk: int) -> AgendaTemplate:
+    return get_object_or_404(
+        AgendaTemplate.objects.filter(team__in=Team.objects.for_user(request.user)).select_related(
+            "team", "series"
+        ),
+        pk=pk,
+    )
+
+
+def changeable_template(request: HttpRequest, pk: int) -> AgendaTemplate:
+    template = viewable_template(request, pk)
+    if not template.can_be_changed_by(request.user):
+        raise PermissionDenied("Only the organizer and team admins change this series.")
+    return template
+
+
+# -- action items -------------------------------------------------------------------
+
+
+def changeable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item its owner, the meeting's organizer or a team admin may mark: 404, then 403."""
+    item = get_object_or_404(
+        ActionItem.objects.for_user(request.user).select_related("meeting", "owner"), pk=pk
+    )
+    if not item.can_be_changed_by(request.user, admin_team_ids=admin_team_ids(request)):
+        raise PermissionDenied("Only the owner, the organizer and team admins change this item.")
+    return item
