@@ -25,7 +25,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 help:
 	@echo "make run    install, migrate, seed the demo team, start web + worker + beat"
 	@echo "make test   install and run the whole test suite (PostgreSQL and Redis needed)"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check, and the import contracts (import-linter)"
 	@echo "make bench  reminder sweep and delivery benchmark on PostgreSQL"
 
 $(STAMP): pyproject.toml
@@ -63,6 +63,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
