@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _plain_http_live_server() -> Iterator[None]:
+def plain_http_live_server() -> Iterator[None]:
     """The live server speaks plain HTTP: no redirect to HTTPS.
 
     Session-scoped and autouse so it is in force before the (session-scoped)

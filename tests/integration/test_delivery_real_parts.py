@@ -4,7 +4,7 @@ Scenarios of issue 3: (a) one "due now" reminder, (b) two concurrent sweeps over
 500 due meetings, (c) 451 then recovery, (d) 550, (e) a worker killed with
 SIGKILL mid-delivery, (f) a rolled-back transaction, (g) a canceled meeting.
 (h), constant digest queries with 5 vs 50 attendees, is in
-tests/meetings/test_emails.py. Time comes from `now=` arguments; the waiting
+tests/meetings/notifications/test_messages.py. Time comes from `now=` arguments; the waiting
 below is only for the asynchronous worker.
 """
 

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import _plain_http_live_server, browser, live  # noqa: F401
+from tests.browser.conftest import browser, live, plain_http_live_server  # noqa: F401

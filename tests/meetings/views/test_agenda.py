@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ def url(name: str, *args) -> str:
 
 
 def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
+    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_desired_outcome_saved_by_plain_post_redirects_to_agenda(as_organizer, upcoming):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ def url(name: str, *args) -> str:
 
 
 def messages_of(response) -> list[str]:
-    return [str(m) for m in response.wsgi_request._messages]
+    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 BERLIN = ZoneInfo("Europe/Berlin")
