@@ -38,10 +38,12 @@ def _read(request: HttpRequest, purpose: str, token: str, now: datetime) -> dict
         return _link_problem(request, "invalid")
 
 
-# GET only: a HEAD probe (link checkers use it) must not record anything.
-@require_http_methods(["GET"])
+# No HEAD: a link checker's probe gets 405 and learns nothing.
+@require_http_methods(["GET", "POST"])
 def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
-    """One click on "I have read this" in the recap digest records the acknowledgement."""
+    """ "I have read this" from the recap digest: the link opens a page with one
+    button, and only the button (a POST) records it. Mail security scanners fetch
+    every link in a message; only a person presses a button."""
     now = timezone.now()
     data = _read(request, signing.ACKNOWLEDGE, token, now)
     if isinstance(data, HttpResponse):
@@ -51,22 +53,22 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         .filter(pk=data.get("a"), meeting_id=data.get("m"))
         .first()
     )
-    if attendee is None:
+    if attendee is None or not attendee.meeting.recap_published_at:
         return _link_problem(request, "invalid")
-    try:
-        newly = attendee.acknowledge(now=now)
-    except RuleBroken:
-        return _link_problem(request, "invalid")
-    return render(
-        request,
-        "meetings/email_pages/acknowledged.html",
-        {
-            "attendee": attendee,
-            "meeting": attendee.meeting,
-            "newly": newly,
-            "meeting_path": reverse("meetings:detail", args=[attendee.meeting_id]),
-        },
-    )
+    context = {
+        "attendee": attendee,
+        "meeting": attendee.meeting,
+        "meeting_path": reverse("meetings:detail", args=[attendee.meeting_id]),
+    }
+    if request.method == "POST":
+        try:
+            context["newly"] = attendee.acknowledge(now=now)
+        except RuleBroken:
+            return _link_problem(request, "invalid")
+        return render(request, "meetings/email_pages/acknowledged.html", context)
+    if attendee.acknowledged_at:
+        return render(request, "meetings/email_pages/acknowledged.html", context)
+    return render(request, "meetings/email_pages/acknowledge.html", context)
 
 
 # Mail clients POST `List-Unsubscribe=One-Click` (RFC 8058) without a CSRF token
