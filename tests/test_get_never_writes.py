@@ -1,0 +1,161 @@
+"""GET and HEAD never write: house rule "GET never writes", checked on every URL.
+
+Every GET row of the permission matrix is requested by every kind of visitor,
+with GET and with HEAD, as a plain page and as an htmx request, and no row of
+the accounts and meetings apps changes (every field compared), nor does the
+row count of any other table. Work that must happen "when someone looks" has to
+happen on the write that made it necessary, or from beat; a link in an e-mail
+that records something must show a page whose button POSTs.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+
+from meetings.models import Meeting
+from tests.test_permission_matrix import MATRIX, ROLES, world  # noqa: F401 - pytest fixture
+
+# Apps whose rows are compared field by field; every other table is compared by row count.
+WATCHED_APPS = ("accounts", "meetings")
+
+# The only things a read may change, and why:
+# - Django's session table: force_login writes a session before the request, and
+#   the messages framework writes the session when a page consumes a flash message.
+#   Both are how a read remembers who is reading, not domain data.
+UNWATCHED_MODELS = {Session}
+# - User.last_login: force_login sets it. The snapshot is taken after logging in,
+#   so this only keeps a future login-on-read (e.g. a magic link) from muddying
+#   the report; no GET row below logs anyone in.
+UNWATCHED_FIELDS = {(get_user_model(), "last_login")}
+
+GET_ROWS = [row for row in MATRIX if row[1] == "GET"]
+VARIANTS = [
+    (method, htmx_headers)
+    for method in ("GET", "HEAD")
+    for htmx_headers in ({}, {"HX-Request": "true"})
+]
+
+# A table label maps to its rows ({pk: {field: value}}) or, for unwatched apps, its row count.
+Snapshot = dict[str, dict[object, dict[str, object]] | int]
+
+
+def snapshot() -> Snapshot:
+    """Every watched row (all fields but the unwatched, by pk) and every other table's count."""
+    state: Snapshot = {}
+    # include_auto_created: many-to-many tables (User.groups and the like) are rows too.
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if model in UNWATCHED_MODELS or meta.proxy or not meta.managed:
+            continue
+        # The base manager: a default manager that hides rows must not hide a write.
+        rows = model._base_manager.order_by("pk")
+        if meta.app_label in WATCHED_APPS:
+            fields = [
+                field.attname
+                for field in meta.concrete_fields
+                if (model, field.name) not in UNWATCHED_FIELDS
+            ]
+            state[meta.label] = {
+                values[meta.pk.attname]: values for values in rows.values(*fields)
+            }
+        else:
+            state[meta.label] = rows.count()
+    return state
+
+
+def changes(before: Snapshot, after: Snapshot) -> list[str]:
+    """What differs between two snapshots, one line per table, naming rows and fields."""
+    found = []
+    for label in sorted(before.keys() | after.keys()):
+        old, new = before.get(label), after.get(label)
+        if old == new:
+            continue
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            found.append(f"{label}: {old} rows -> {new} rows")
+            continue
+        added = sorted(new.keys() - old.keys())
+        removed = sorted(old.keys() - new.keys())
+        changed = {
+            pk: sorted(field for field in new[pk] if new[pk][field] != old[pk][field])
+            for pk in sorted(old.keys() & new.keys())
+            if new[pk] != old[pk]
+        }
+        parts = [f"added pk {added}"] * bool(added) + [f"removed pk {removed}"] * bool(removed)
+        parts += [f"pk {pk} changed {fields}" for pk, fields in changed.items()]
+        found.append(f"{label}: {'; '.join(parts)}")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "expected"), GET_ROWS, ids=[r[0] for r in GET_ROWS]
+)
+def test_get_and_head_change_no_row_for_any_visitor(world, name, method, path, expected):  # noqa: F811
+    writes = []
+    for role in ROLES:
+        # Savepoints, rolled back afterwards, give every visit the same starting point:
+        # a write by one visit (say, recording an acknowledgement) cannot hide the same
+        # write by the next, and one world serves the whole URL, which keeps this fast.
+        with transaction.atomic():
+            client = Client()
+            if role != "anonymous":
+                client.force_login(world.users[role])
+            logged_in = deepcopy(client.cookies)
+            target = path(world)
+            # Taken after logging in, which writes the session and last_login.
+            before = snapshot()
+            for verb, headers in VARIANTS:
+                with transaction.atomic():
+                    client.cookies = deepcopy(logged_in)
+                    # Cached counters (rate limits) must not carry over between visits.
+                    cache.clear()
+                    response = getattr(client, verb.lower())(target, headers=headers)
+                    after = snapshot()
+                    transaction.set_rollback(True)
+                if found := changes(before, after):
+                    htmx = " (htmx)" if headers else ""
+                    writes.append(
+                        f"{verb} {target}{htmx} as {role} -> {response.status_code}: "
+                        + " | ".join(found)
+                    )
+            transaction.set_rollback(True)
+    assert not writes, f"{name} wrote on a read:\n" + "\n".join(writes)
+
+
+def test_snapshot_notices_a_changed_field(meeting):
+    before = snapshot()
+    Meeting.objects.filter(pk=meeting.pk).update(title="Renamed behind our back")
+    after = snapshot()
+
+    assert before != after
+    assert changes(before, after) == [f"meetings.Meeting: pk {meeting.pk} changed ['title']"]
+
+
+def test_snapshot_notices_a_new_row_in_a_counted_table(db):
+    before = snapshot()
+    Group.objects.create(name="Readers")
+    after = snapshot()
+
+    assert changes(before, after) == [
+        f"auth.Group: {before['auth.Group']} rows -> {before['auth.Group'] + 1} rows"
+    ]
+
+
+def test_snapshot_ignores_only_the_session_and_last_login(client, organizer):
+    client.force_login(organizer)  # writes a session and last_login: neither is reported
+    before = snapshot()
+    organizer.display_name = "Renamed"
+    organizer.save(update_fields=["display_name"])
+    client.force_login(organizer)  # a second login: a new session row and a new last_login
+
+    assert changes(before, snapshot()) == [
+        f"accounts.User: pk {organizer.pk} changed ['display_name']"
+    ]
