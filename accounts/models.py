@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -20,6 +20,20 @@ from .mail import site_url
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ALL_WEEKDAYS = 0b1111111
 MONDAY_TO_FRIDAY = 0b0011111
+
+
+def _offset_change(zone: zoneinfo.ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The instant between `before` and `after` where `zone`'s UTC offset changes (a
+    DST change), to the second: zones change offsets on whole seconds."""
+    wanted = after.astimezone(zone).utcoffset()
+    lo, hi = int(before.timestamp()), int(after.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, UTC).astimezone(zone).utcoffset() == wanted:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
 
 
 @cache
@@ -141,20 +155,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     def next_working_moment(self, moment: datetime) -> datetime:
         """The first instant at or after `moment` inside this user's working hours.
 
-        Computed on local wall-clock dates, so a DST change moves the window with
-        the user. Returned in UTC.
+        Windows are local wall-clock times, so a DST change moves them with the
+        user. "Inside" is `is_working_at`; this only finds the earliest candidate
+        instant it accepts: each working day's start, read in both folds (an hour
+        repeated in autumn happens twice), and the DST change itself when the start
+        falls in the hour skipped in spring (work then begins when clocks jump past
+        it, or not at all that day). Compared as instants, in UTC.
         """
         if self.is_working_at(moment):
             return moment
         zone = self.zone
-        local = moment.astimezone(zone)
+        first_day = moment.astimezone(zone).date()
         for offset in range(8):
-            day = local.date() + timedelta(days=offset)
+            day = first_day + timedelta(days=offset)
             if not self.works_on(day):
                 continue
-            start = datetime.combine(day, self.work_start, tzinfo=zone)
-            if start >= local:
-                return start.astimezone(zoneinfo.ZoneInfo("UTC"))
+            wall = datetime.combine(day, self.work_start)
+            starts = {wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+            if len(starts) == 2:
+                starts.add(_offset_change(zone, min(starts), max(starts)))
+            found = [t for t in starts if t >= moment and self.is_working_at(t)]
+            if found:
+                return min(found)
         return moment  # unreachable with at least one working day; never delay forever
 
     @property
