@@ -283,6 +283,10 @@ if not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "filesystem://", "
         f"CELERY_BROKER_URL={CELERY_BROKER_URL!r}: use redis://, rediss:// or filesystem://."
     )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# A broker that is down fails a publish at once instead of retrying inside a web
+# request: what must happen is in the database (the outbox), and the re-drive
+# queues it again once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
@@ -322,6 +326,10 @@ SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 60, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 600, minimum=60)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300, minimum=1)
+# A message the mail server refuses for now, or cannot take because it is down,
+# is retried for this long after it was queued; then it expires and the team's
+# admins are told. Staff can send failed and expired messages again.
+OUTBOX_MAX_AGE = timedelta(days=env_int("OUTBOX_MAX_AGE_DAYS", 3, minimum=1))
 DAILY_DIGEST_CHECK_SECONDS = env_int("DAILY_DIGEST_CHECK_SECONDS", 900, minimum=60)
 # Each entry expires a little before its next run, so a backlog after an outage
 # collapses into one run instead of a burst of stale ones.

@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 
 from accounts.models import Membership
 
@@ -29,6 +31,7 @@ from .models import (
     Attendee,
     CarriedAction,
     Decision,
+    DeliveryPause,
     Meeting,
     Notification,
     RuleBroken,
@@ -371,18 +374,78 @@ class ActionItemAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "completed_at", "created_at"]
 
 
+def _when(value) -> str:
+    """A time in the viewer's zone, naming the zone ("Fri 27 Nov 2026, 13:05 CET")."""
+    return date_format(timezone.localtime(value), "D j M Y, H:i T") if value else "—"
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["kind", "stage", "recipient", "meeting", "state", "send_after", "attempts",
-                    "sent_at"]  # fmt: skip
+    """The outbox. Written by the sweep and the delivery task only; staff can send
+    failed and expired messages again (through the outbox, once)."""
+
+    list_display = ["kind", "recipient", "meeting", "state", "attempts", "error",
+                    "next_try", "done_at"]  # fmt: skip
     list_filter = ["state", "kind"]
     list_select_related = ["recipient", "meeting"]
     search_fields = ["recipient__email", "meeting__title", "stage"]
-    # The outbox is written by the sweep and the delivery task only.
+    actions = ["send_again"]
     readonly_fields = ["meeting", "kind", "stage", "recipient", "state", "send_after",
-                       "attempts", "last_error", "created_at", "sent_at"]  # fmt: skip
+                       "attempts", "last_error", "created_at", "sent_at", "requeued_at",
+                       "given_up_at"]  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="last error")
+    def error(self, obj: Notification) -> str:
+        return Truncator(obj.last_error).chars(80) if obj.last_error else ""
+
+    @admin.display(description="next try", ordering="send_after")
+    def next_try(self, obj: Notification) -> str:
+        return _when(obj.send_after) if obj.state == Notification.State.PENDING else "—"
+
+    @admin.display(description="sent or given up")
+    def done_at(self, obj: Notification) -> str:
+        return _when(obj.sent_at or obj.given_up_at)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        pause = DeliveryPause.objects.filter(until__gt=timezone.now()).first()
+        if pause is not None:
+            messages.warning(
+                request,
+                f"Mail delivery is paused until {_when(pause.until)} "
+                f"(the server could not be reached {pause.failures} time(s) in a row: "
+                f"{Truncator(pause.reason).chars(120)}). Messages wait; none are lost.",
+            )
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description="Send again (failed or expired messages)", permissions=["change"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        picked = list(queryset.values_list("pk", flat=True))
+        queued = notifications.outbox.send_again(picked, now=timezone.now())
+        if queued:
+            self.message_user(request, f"Queued {queued} message(s) again.", messages.SUCCESS)
+        if len(picked) > queued:
+            self.message_user(
+                request,
+                f"{len(picked) - queued} message(s) were not failed or expired and were "
+                "left alone.",
+                messages.WARNING,
+            )
+
+
+@admin.register(DeliveryPause)
+class DeliveryPauseAdmin(admin.ModelAdmin):
+    """Read-only: the delivery task opens and closes the pause."""
+
+    list_display = ["__str__", "failures", "since", "reason"]
+    readonly_fields = ["until", "failures", "since", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 

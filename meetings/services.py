@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import Max
 
@@ -216,7 +215,7 @@ def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
         meeting, kind=Notification.Kind.RECAP_DIGEST, stage="published", now=now
     )
     if meeting.series_id:
-        current_app.tasks[CARRY_OVER_TASK].delay_on_commit(meeting.pk)
+        notifications.outbox.publish_after_commit(CARRY_OVER_TASK, meeting.pk)
     return meeting
 
 

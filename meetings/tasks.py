@@ -21,13 +21,13 @@ from .models import Meeting
     bind=True,
     acks_late=True,
     reject_on_worker_lost=False,  # the re-drive, not a redelivery loop, retries a crash
-    max_retries=None,  # the row counts attempts (notifications.delivery.MAX_ATTEMPTS)
+    max_retries=None,  # a row is retried until its age runs out (outbox.age_limit)
     soft_time_limit=45,
     time_limit=60,
 )
 def deliver_notification(self, notification_id: int) -> str:
     outcome = notifications.deliver(notification_id, now=timezone.now())
-    if outcome.status == "retry":
+    if outcome.status in ("retry", "paused"):
         # A countdown of at most OUTBOX_RETRY_MAX_SECONDS (a few minutes): Redis
         # holds it in the worker, far below the broker's visibility timeout.
         raise self.retry(countdown=outcome.retry_in)
@@ -42,10 +42,10 @@ def deliver_notification(self, notification_id: int) -> str:
     time_limit=60,
 )
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """Deliver a chunk of rows in one transaction, over one SMTP connection.
+    """Deliver a chunk of rows over one SMTP connection, each marked as it is sent.
 
-    A row that hits a temporary failure gets its own retry task, so one slow
-    recipient does not hold back the rest of the chunk.
+    A row refused for now gets its own retry task, so one slow recipient does not
+    hold back the rest; rows waiting for a paused server go again together.
     """
     counts: dict[str, int] = {}
     outcomes = notifications.deliver_many(notification_ids, now=timezone.now())
@@ -53,6 +53,10 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
         if outcome.status == "retry":
             deliver_notification.apply_async((pk,), countdown=outcome.retry_in)
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    paused = [pk for pk, outcome in outcomes.items() if outcome.status == "paused"]
+    if paused:
+        wait = max(outcomes[pk].retry_in for pk in paused)
+        deliver_notifications.apply_async((paused,), countdown=wait)
     deferred = [pk for pk, outcome in outcomes.items() if outcome.status == "deferred"]
     if deferred:
         deliver_notifications.delay(deferred)

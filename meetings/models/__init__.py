@@ -1,7 +1,7 @@
 """The meetings app's models, one module per area; import them from here."""
 
 from .meeting import ENDS_AFTER_START, Meeting, MeetingQuerySet, RuleBroken
-from .notification import Notification, NotificationKind, NotificationState
+from .notification import DeliveryPause, Notification, NotificationKind, NotificationState
 from .parts import (
     ActionItem,
     ActionItemQuerySet,
@@ -24,6 +24,7 @@ __all__ = [
     "Attendee",
     "CarriedAction",
     "Decision",
+    "DeliveryPause",
     "Meeting",
     "MeetingQuerySet",
     "Notification",

@@ -17,12 +17,21 @@ class NotificationKind(models.TextChoices):
     RECAP_REMINDER = "recap_reminder", "Recap missing reminder"
     RECAP_ESCALATION = "recap_escalation", "Recap escalation"
     DAILY_DIGEST = "daily_digest", "Daily digest"
+    DELIVERY_EXPIRED = "delivery_expired", "Undelivered mail notice"
+
+
+# Kinds that are not about one meeting: they name no meeting.
+KINDS_WITHOUT_MEETING = (NotificationKind.DAILY_DIGEST, NotificationKind.DELIVERY_EXPIRED)
 
 
 class NotificationState(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    FAILED = "failed", "Failed (refused for good)"
+    EXPIRED = "expired", "Expired (undeliverable for too long)"
+
+
+GIVEN_UP = (NotificationState.FAILED, NotificationState.EXPIRED)
 
 
 class Notification(models.Model):
@@ -35,6 +44,7 @@ class Notification(models.Model):
 
     Kind = NotificationKind
     State = NotificationState
+    GIVEN_UP = GIVEN_UP
 
     # notification_once_per_meeting_stage (meeting_id IS NOT NULL) serves lookups by
     # meeting; a separate index would be one more write per outbox row.
@@ -56,6 +66,10 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When staff last sent a failed or expired row again: its age counts from then.
+    requeued_at = models.DateTimeField(null=True, blank=True)
+    # When delivery gave up on it (failed or expired).
+    given_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "pk"]
@@ -89,9 +103,17 @@ class Notification(models.Model):
                 violation_error_message="A sent notification has a send time; others none.",
             ),
             models.CheckConstraint(
-                condition=Q(meeting__isnull=False) | Q(kind="daily_digest"),
+                condition=Q(state__in=GIVEN_UP, given_up_at__isnull=False)
+                | (~Q(state__in=GIVEN_UP) & Q(given_up_at__isnull=True)),
+                name="notification_given_up_iff_failed_or_expired",
+                violation_error_message="A failed or expired notification has the time "
+                "delivery gave up; others none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(meeting__isnull=False) | Q(kind__in=KINDS_WITHOUT_MEETING),
                 name="notification_meeting_required",
-                violation_error_message="Only the daily digest is not about one meeting.",
+                violation_error_message="Only the daily digest and the undelivered mail "
+                "notice are not about one meeting.",
             ),
         ]
         indexes = [
@@ -104,3 +126,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.stage}) to {self.recipient}"
+
+
+class DeliveryPause(models.Model):
+    """The circuit breaker of outgoing mail: one row, shared by every worker.
+
+    When the mail server cannot be reached (connection refused, a timeout, 421),
+    every message would fail the same way: delivery pauses for everyone until
+    `until`, growing with each failed probe, instead of spending each message's
+    attempts. The first delivery after `until` is the probe; a success closes it.
+    """
+
+    ONE = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONE)
+    until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Connection failures in a row: each pause is longer."
+    )
+    since = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "delivery pause"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="delivery_pause_single_row",
+                violation_error_message="There is one delivery pause for the whole site.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"paused until {self.until}" if self.until else "delivering"

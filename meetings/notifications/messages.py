@@ -21,7 +21,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from accounts.mail import make_message, site_url
-from accounts.models import User
+from accounts.models import Membership, User
 
 from .. import signing
 from ..ical import invitation
@@ -35,7 +35,7 @@ from ..models import (
     Notification,
 )
 from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
-from .outbox import MANUAL_STAGE_PREFIX
+from .outbox import MANUAL_STAGE_PREFIX, age_limit
 from .stages import current_stage
 
 Kind = Notification.Kind
@@ -369,6 +369,39 @@ def prepare_daily_digests(
         cache[(Kind.DAILY_DIGEST, pk)] = content
 
 
+# -- undelivered mail, for team admins -------------------------------------------------
+
+
+def delivery_expired(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
+    """Messages about the recipient's teams that expired undelivered that day."""
+    recipient = notification.recipient
+    expired = list(
+        Notification.objects.filter(
+            state=Notification.State.EXPIRED,
+            given_up_at__date=notification.stage,
+            meeting__team__memberships__user=recipient,
+            meeting__team__memberships__role__in=Membership.ADMIN_ROLES,
+        )
+        .select_related("meeting", "recipient")
+        .order_by("meeting__starts_at", "pk")[: EXPIRED_LISTED + 1]
+    )
+    if not expired:
+        return None
+    context = {
+        **_base_context(recipient, now),
+        "expired": expired[:EXPIRED_LISTED],
+        "more": len(expired) > EXPIRED_LISTED,
+        "max_age_days": age_limit().days or 1,
+        "home_url": site_url(reverse("meetings:home")),
+    }
+    return make_message("delivery_expired", context, to=[recipient.email])
+
+
+EXPIRED_LISTED = 20
+
+
 RENDERERS = {
     Kind.AGENDA_DIGEST: agenda_digest,
     Kind.RECAP_DIGEST: recap_digest,
@@ -377,6 +410,7 @@ RENDERERS = {
     Kind.RECAP_REMINDER: reminder,
     Kind.RECAP_ESCALATION: reminder,
     Kind.DAILY_DIGEST: daily_digest,
+    Kind.DELIVERY_EXPIRED: delivery_expired,
 }
 
 

@@ -4,6 +4,7 @@ their delivery after commit, re-drive lost ones, and the admin's "remind now".
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,16 @@ from datetime import UTC, datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership
 
 from ..models import Meeting, Notification
 from .stages import Kind, current_stage
+
+log = logging.getLogger(__name__)
+State = Notification.State
 
 DISPATCH_BATCH_SIZE = 500
 
@@ -25,6 +33,12 @@ def _setting_seconds(name: str, default: int) -> timedelta:
 def outbox_lease() -> timedelta:
     """How long a queued delivery task has before the re-drive queues it again."""
     return _setting_seconds("OUTBOX_LEASE_SECONDS", 600)
+
+
+def age_limit() -> timedelta:
+    """How long a message may wait for a mail server that refuses it for now (or
+    cannot be reached) before it expires; from when it was queued."""
+    return getattr(settings, "OUTBOX_MAX_AGE", timedelta(days=3))
 
 
 @dataclass(frozen=True)
@@ -147,11 +161,32 @@ DELIVER_TASK = "meetings.deliver_notifications"
 
 
 def queue_delivery(ids: Sequence[int]) -> None:
-    task = current_app.tasks[DELIVER_TASK]
     for start in range(0, len(ids), DELIVERY_CHUNK):
         # After commit: a rolled-back transaction queues nothing, and the worker
         # never looks for a row that is not visible yet.
-        task.delay_on_commit(list(ids[start : start + DELIVERY_CHUNK]))
+        publish_after_commit(DELIVER_TASK, list(ids[start : start + DELIVERY_CHUNK]))
+
+
+def publish_after_commit(task_name: str, *args, **kwargs) -> None:
+    """Enqueue a task by its name once the current transaction commits.
+
+    A broker that is down must not fail the request or the sweep that already
+    committed its rows: the error is logged and the rows, still pending in the
+    database, are queued again by the re-drive once the broker is back.
+    """
+
+    def publish() -> None:
+        try:
+            current_app.tasks[task_name].delay(*args, **kwargs)
+        except Exception as exc:  # kombu's OperationalError, redis' ConnectionError...
+            log.warning("could not enqueue %s (%s); the re-drive will", task_name, exc)
+            if task_name == DELIVER_TASK:
+                # Let the next re-drive take them instead of waiting out the lease.
+                Notification.objects.filter(pk__in=args[0], state=State.PENDING).update(
+                    send_after=timezone.now()
+                )
+
+    transaction.on_commit(publish)
 
 
 def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> int:
@@ -159,8 +194,10 @@ def dispatch_ready(*, now: datetime, batch_size: int = DISPATCH_BATCH_SIZE) -> i
 
     Picks rows whose working-hours wait is over and rows whose lease expired
     (their task was lost). Claims them in batches with SKIP LOCKED, so two
-    re-drives at once split the work instead of both queueing it.
+    re-drives at once split the work instead of both queueing it. Rows that have
+    waited longer than their age allows are expired first.
     """
+    expire_stale(now=now)
     total = 0
     while True:
         with transaction.atomic():
@@ -207,3 +244,64 @@ def remind_now(*, meeting: Meeting, now: datetime) -> int:
         )
         enqueue(new_ids, now=now)
     return len(new_ids)
+
+
+# -- giving up, telling admins, sending again ------------------------------------------
+
+
+def expire_stale(*, now: datetime) -> int:
+    """Expire pending rows queued longer ago than the age limit, and tell the admins
+    of each team concerned (one notice per admin and day). Returns how many expired.
+    """
+    oldest = now - age_limit()
+    stale = Notification.objects.filter(state=State.PENDING).filter(
+        Q(requeued_at__lt=oldest) | Q(requeued_at__isnull=True, created_at__lt=oldest)
+    )
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        Notification.objects.filter(pk__in=ids).update(state=State.EXPIRED, given_up_at=now)
+        # The notice itself is not about one meeting; one a day per admin at most.
+        team_ids = set(
+            Notification.objects.filter(pk__in=ids, meeting__isnull=False).values_list(
+                "meeting__team_id", flat=True
+            )
+        )
+        admins = set(
+            Membership.objects.admins()
+            .filter(team_id__in=team_ids)
+            .values_list("user_id", flat=True)
+        )
+        day = now.astimezone(UTC).date().isoformat()
+        notices = insert_notifications(
+            [Row(Kind.DELIVERY_EXPIRED, day, user_id, None, now) for user_id in sorted(admins)],
+            now=now,
+        )
+        enqueue(notices, now=now)
+    log.error("%d notification(s) expired undelivered", len(ids))
+    return len(ids)
+
+
+def send_again(ids: Sequence[int], *, now: datetime) -> int:
+    """Queue failed or expired rows once more (staff, from the admin); returns how many.
+
+    Rows in any other state are left alone, so a second click sends nothing twice.
+    Their age counts afresh from now.
+    """
+    with transaction.atomic():
+        again = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=list(ids), state__in=Notification.GIVEN_UP)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=again).update(
+            state=State.PENDING,
+            given_up_at=None,
+            attempts=0,
+            last_error="",
+            requeued_at=now,
+            send_after=now,
+        )
+        enqueue(again, now=now)
+    return len(again)

@@ -43,6 +43,8 @@ class SmtpSink:
     # Called with each message before replying; may block (to simulate a slow server).
     before_reply: Callable[[email.message.Message], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The running server; a test may stop it and start another on the same port.
+    controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd API
         message = email.message_from_bytes(envelope.original_content or envelope.content)
@@ -68,8 +70,8 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink(settings):
     sink = SmtpSink(port=free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
+    sink.controller = Controller(sink, hostname=sink.host, port=sink.port)
+    sink.controller.start()
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -79,7 +81,8 @@ def smtp_sink(settings):
     try:
         yield sink
     finally:
-        controller.stop()
+        with contextlib.suppress(Exception):  # a test may have stopped it already
+            sink.controller.stop()
 
 
 @pytest.fixture

@@ -137,9 +137,44 @@ def test_notification_changelist_filters_failed_rows(staff_client, meeting, orga
     Notification.objects.create(
         meeting=meeting, kind=Notification.Kind.RECAP_REMINDER, stage="grace@x",
         recipient=organizer, state=Notification.State.FAILED, last_error="550 no such user",
+        given_up_at=timezone.now(),
     )  # fmt: skip
     response = staff_client.get("/admin/meetings/notification/", {"state__exact": "failed"})
     assert [n.stage for n in response.context["cl"].result_list] == ["grace@x"]
+
+
+def test_outbox_list_shows_state_attempts_error_and_next_try_in_my_zone(
+    staff_client, meeting, organizer
+):
+    from datetime import UTC, datetime
+
+    Notification.objects.create(
+        meeting=meeting, kind=Notification.Kind.RECAP_REMINDER, stage="after_end@x",
+        recipient=organizer, attempts=3, last_error="451 4.3.0 Try again later " + "x" * 200,
+        send_after=datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+    )  # fmt: skip
+    response = staff_client.get("/admin/meetings/notification/", {"kind__exact": "recap_reminder"})
+    body = response.content.decode()
+    assert "451 4.3.0 Try again later" in body and "x" * 100 not in body  # shortened
+    assert "Wed 1 Jul 2026, 12:00 UTC" in body  # the staff user's zone, named
+    for column in ("state", "attempts", "last error", "next try"):
+        assert column in body.lower()
+
+
+def test_staff_send_failed_rows_again_from_the_outbox_list(staff_client, meeting, organizer):
+    failed = Notification.objects.create(
+        meeting=meeting, kind=Notification.Kind.RECAP_REMINDER, stage="grace@x",
+        recipient=organizer, state=Notification.State.FAILED, last_error="550 no such user",
+        given_up_at=timezone.now(),
+    )  # fmt: skip
+    response = staff_client.post(
+        "/admin/meetings/notification/",
+        {"action": "send_again", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+    assert "Queued 1 message(s) again." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.state == Notification.State.PENDING and failed.requeued_at is not None
 
 
 # -- the cross-row rules hold in the admin's forms too --------------------------

@@ -12,8 +12,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from meetings import notifications, services
-from meetings.models import Notification
-from meetings.notifications import delivery, outbox
+from meetings.models import DeliveryPause, Notification
+from meetings.notifications import delivery, messages, outbox
 from tests.factories import ready_agenda
 
 pytestmark = pytest.mark.django_db
@@ -197,14 +197,100 @@ def test_permanent_failure_is_recorded_and_not_retried(meeting, organizer, now, 
     assert notifications.dispatch_ready(now=meeting.ends_at + timedelta(days=9)) == 0
 
 
-def test_temporary_failures_give_up_after_the_last_attempt(meeting, organizer, now, scripted):
+def test_temporary_refusals_retry_until_the_age_runs_out_then_expire_and_admins_hear(
+    meeting, organizer, team_admin, now, scripted, settings
+):
+    settings.OUTBOX_MAX_AGE = timedelta(days=3)
     notification = pending_reminder(meeting, organizer, now)
-    scripted.script = [smtplib.SMTPDataError(421, b"Busy")] * delivery.MAX_ATTEMPTS
-    at = meeting.ends_at + timedelta(hours=2)
-    outcomes = [notifications.deliver(notification.pk, now=at).status for _ in range(10)]
-    assert outcomes == ["retry"] * (delivery.MAX_ATTEMPTS - 1) + ["failed"]
+    queued = notification.created_at
+    # Far more attempts than any fixed budget: each refusal is "for now".
+    for hours in range(1, 71, 3):
+        scripted.script = [smtplib.SMTPRecipientsRefused({"x@example.com": (452, b"Full")})]
+        at = queued + timedelta(hours=hours)
+        assert notifications.deliver(notification.pk, now=at).status == "retry"
     notification.refresh_from_db()
-    assert notification.state == State.FAILED
+    assert (notification.state, notification.attempts) == (State.PENDING, 24)
+    # Past its age the next refusal expires it...
+    scripted.script = [smtplib.SMTPRecipientsRefused({"x@example.com": (452, b"Full")})]
+    assert notifications.deliver(notification.pk, now=queued + timedelta(days=3)).status == (
+        "expired"
+    )
+    notification.refresh_from_db()
+    assert notification.state == State.EXPIRED and notification.given_up_at is not None
+
+
+def test_rows_waiting_past_their_age_expire_on_the_redrive_and_team_admins_are_told(
+    meeting, organizer, team_admin, now, settings
+):
+    settings.OUTBOX_MAX_AGE = timedelta(days=3)
+    stuck = pending_reminder(meeting, organizer, now)
+    fresh = pending_reminder(meeting, organizer, now, stage="grace@x")
+    Notification.objects.filter(pk=fresh.pk).update(created_at=now + timedelta(days=2))
+    later = now + timedelta(days=3, minutes=1)
+    notifications.dispatch_ready(now=later)
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stuck.state, stuck.given_up_at) == (State.EXPIRED, later)
+    assert fresh.state == State.PENDING
+    notice = Notification.objects.get(kind=Kind.DELIVERY_EXPIRED)
+    assert (notice.recipient, notice.meeting) == (team_admin, None)
+    message = messages.message_for(notice, now=later)
+    assert organizer.email in message.body and meeting.title in message.body
+    # Once a day per admin, however many re-drives run.
+    notifications.dispatch_ready(now=later + timedelta(minutes=5))
+    assert Notification.objects.filter(kind=Kind.DELIVERY_EXPIRED).count() == 1
+
+
+def test_staff_send_again_requeues_failed_and_expired_rows_once(
+    meeting, organizer, now, django_capture_on_commit_callbacks
+):
+    failed = pending_reminder(meeting, organizer, now)
+    expired = pending_reminder(meeting, organizer, now, stage="grace@x")
+    sent = pending_reminder(meeting, organizer, now, stage="daily1@x")
+    Notification.objects.filter(pk=failed.pk).update(
+        state=State.FAILED, given_up_at=now, attempts=1, last_error="550 no"
+    )
+    Notification.objects.filter(pk=expired.pk).update(state=State.EXPIRED, given_up_at=now)
+    Notification.objects.filter(pk=sent.pk).update(state=State.SENT, sent_at=now)
+    at = now + timedelta(days=5)
+    with (
+        mock.patch("meetings.tasks.deliver_notifications.delay") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert outbox.send_again([failed.pk, expired.pk, sent.pk], now=at) == 2
+        assert outbox.send_again([failed.pk, expired.pk, sent.pk], now=at) == 0
+    assert enqueue.call_count == 1
+    rows = {n.pk: n for n in Notification.objects.all()}
+    assert rows[failed.pk].state == rows[expired.pk].state == State.PENDING
+    assert rows[failed.pk].requeued_at == at and rows[failed.pk].attempts == 0
+    assert rows[sent.pk].state == State.SENT
+
+
+def test_message_id_names_the_row_in_the_sites_domain_and_is_the_same_on_a_resend(
+    meeting, organizer, now, settings
+):
+    settings.SITE_URL = "https://bookend.example.org"
+    notification = pending_reminder(meeting, organizer, now)
+    at = meeting.ends_at + timedelta(hours=2)
+    notifications.deliver(notification.pk, now=at)
+    Notification.objects.filter(pk=notification.pk).update(state=State.PENDING, sent_at=None)
+    notifications.deliver(notification.pk, now=at)
+    first, second = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == second
+    assert first.startswith("<") and first.endswith("@bookend.example.org>")
+
+
+def test_each_row_is_marked_sent_as_soon_as_the_server_accepts_it(team, meeting, now, scripted):
+    ids = _reminders_for_many(team, meeting, now, 4)
+
+    class Killed(BaseException):
+        """The worker dies (SIGKILL) while sending the third message."""
+
+    scripted.script = [None, None, Killed()]
+    with pytest.raises(Killed):
+        notifications.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
+    states = dict(Notification.objects.values_list("pk", "state"))
+    assert [states[pk] for pk in ids] == [State.SENT, State.SENT, State.PENDING, State.PENDING]
 
 
 def test_retry_delay_grows_exponentially_up_to_the_cap():
@@ -214,10 +300,15 @@ def test_retry_delay_grows_exponentially_up_to_the_cap():
         assert len(set(delays)) > 1  # jitter
 
 
-def test_redrive_picks_up_a_row_whose_task_was_lost(meeting, organizer, now):
+def test_redrive_picks_up_a_row_whose_task_was_lost(
+    meeting, organizer, now, django_capture_on_commit_callbacks
+):
     at = meeting.ends_at + timedelta(hours=2)
     notification = pending_reminder(meeting, organizer, at)
-    with mock.patch("meetings.tasks.deliver_notifications.delay_on_commit") as enqueue:
+    with (
+        mock.patch("meetings.tasks.deliver_notifications.delay") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert outbox.enqueue([notification.pk], now=at) == [notification.pk]
         # The task is in flight: a re-drive now leaves the row alone...
         assert notifications.dispatch_ready(now=at + timedelta(minutes=1)) == 0
@@ -289,15 +380,48 @@ def test_a_chunk_shares_one_connection_and_marks_every_row(team, meeting, now):
     assert len({m.message()["X-Bookend-Notification"] for m in mail.outbox}) == 5
 
 
-def test_unreachable_server_retries_the_whole_chunk_without_waiting_per_row(
+def test_unreachable_server_pauses_everyone_without_spending_the_others_attempts(
     team, meeting, now, scripted
 ):
     ids = _reminders_for_many(team, meeting, now, 4)
     scripted.script = [ConnectionRefusedError(111, "Connection refused")]
-    outcomes = notifications.deliver_many(ids, now=meeting.ends_at + timedelta(hours=2))
-    assert [o.status for o in outcomes.values()] == ["retry"] * 4
+    at = meeting.ends_at + timedelta(hours=2)
+    outcomes = notifications.deliver_many(ids, now=at)
+    assert [o.status for o in outcomes.values()] == ["retry", "paused", "paused", "paused"]
     assert scripted.script == []  # one connection attempt, not four
-    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+    attempts = dict(Notification.objects.values_list("pk", "attempts"))
+    assert [attempts[pk] for pk in ids] == [1, 0, 0, 0]
+    pause = DeliveryPause.objects.get()
+    assert at < pause.until <= at + timedelta(seconds=30) and pause.failures == 1
+    assert "Connection refused" in pause.reason
+    # While paused nothing is tried, nor counted, however many tasks come.
+    scripted.script = [AssertionError("no send while paused")]
+    again = notifications.deliver_many(ids, now=at + timedelta(seconds=1))
+    assert {o.status for o in again.values()} == {"paused"}
+    assert len(scripted.script) == 1
+    # After the pause the first chunk is the probe: it goes through and closes it.
+    scripted.script = []
+    done = notifications.deliver_many(ids, now=pause.until + timedelta(seconds=1))
+    assert {o.status for o in done.values()} == {"sent"}
+    assert DeliveryPause.objects.get().until is None
+
+
+def test_each_pause_after_a_failed_probe_is_longer_up_to_the_cap(
+    meeting, organizer, now, scripted
+):
+    notification = pending_reminder(meeting, organizer, now)
+    at = meeting.ends_at + timedelta(hours=2)
+    pauses = []
+    for _ in range(6):
+        scripted.script = [TimeoutError("timed out")]
+        assert notifications.deliver(notification.pk, now=at).status == "retry"
+        pause = DeliveryPause.objects.get()
+        pauses.append((pause.until - at).total_seconds())
+        at = pause.until + timedelta(seconds=1)
+    assert pauses[1] > pauses[0] / 2 and pauses[3] > pauses[1]
+    assert all(seconds <= 300 for seconds in pauses)  # OUTBOX_RETRY_MAX_SECONDS
+    notification.refresh_from_db()
+    assert notification.state == State.PENDING  # six outage probes lost nothing
 
 
 def test_slow_chunk_hands_the_rest_to_another_task(team, meeting, now, monkeypatch):
