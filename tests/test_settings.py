@@ -85,21 +85,42 @@ def test_bad_values_stop_start_up_with_a_clear_message(env, message):
     assert message in result.stderr
 
 
-def test_production_like_environment_passes_check_deploy():
-    env = {
+def production_env(tmp_path) -> dict[str, str]:
+    return {
         "PATH": os.environ["PATH"],
-        "BOOKEND_VAR_DIR": "/tmp/bookend-settings-test",
+        "BOOKEND_VAR_DIR": str(tmp_path / "var"),
+        "STATIC_ROOT": str(tmp_path / "static"),
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "bookend.example.com",
         "SITE_URL": "https://bookend.example.com",
         "EMAIL_URL": "smtp://mail.example.com:587",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_production_like_environment_passes_check_deploy(tmp_path):
+    env = production_env(tmp_path)
+    collected = run("manage.py", "collectstatic", "--noinput", "-v0", env=env)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_collected_static_files_start_up_stops_with_the_fix_in_the_message(tmp_path):
+    env = production_env(tmp_path)  # DEBUG off, nothing collected into STATIC_ROOT
+    checked = run("manage.py", "check", env=env)
+    assert checked.returncode != 0
+    assert "bookend.E001" in checked.stderr
+    assert "collectstatic --noinput" in checked.stderr
+    # gunicorn runs no checks: importing the WSGI application refuses instead.
+    served = run("-c", "import config.wsgi", env=env)
+    assert served.returncode != 0
+    assert "ImproperlyConfigured" in served.stderr and "collectstatic" in served.stderr
+    # Collected, both start.
+    assert run("manage.py", "collectstatic", "--noinput", "-v0", env=env).returncode == 0
+    assert run("-c", "import config.wsgi", env=env).returncode == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -62,10 +63,13 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            context["newly"] = attendee.acknowledge(now=now)
+            # Recorded together with the page that says so: if the page fails to
+            # render, nothing is recorded and the person can simply try again.
+            with transaction.atomic():
+                context["newly"] = attendee.acknowledge(now=now)
+                return render(request, "meetings/email_pages/acknowledged.html", context)
         except RuleBroken:
             return _link_problem(request, "invalid")
-        return render(request, "meetings/email_pages/acknowledged.html", context)
     if attendee.acknowledged_at:
         return render(request, "meetings/email_pages/acknowledged.html", context)
     return render(request, "meetings/email_pages/acknowledge.html", context)
@@ -112,8 +116,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "meetings/email_pages/meeting_started.html", context)
     if request.method != "POST":
         return render(request, "meetings/email_pages/unsubscribe.html", context)
-    if list_name == "daily":
-        User.objects.filter(pk=user.pk).update(daily_digest=False)
-    else:
-        Attendee.objects.filter(pk=attendee.pk).update(rsvp=Attendee.Rsvp.NO)
-    return render(request, "meetings/email_pages/unsubscribed.html", context)
+    with transaction.atomic():  # recorded together with the page that says so
+        if list_name == "daily":
+            User.objects.filter(pk=user.pk).update(daily_digest=False)
+        else:
+            Attendee.objects.filter(pk=attendee.pk).update(rsvp=Attendee.Rsvp.NO)
+        return render(request, "meetings/email_pages/unsubscribed.html", context)

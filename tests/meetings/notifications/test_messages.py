@@ -413,3 +413,23 @@ def test_no_agenda_notice_skips_an_attendee_who_declined(meeting, member):
     assert messages.message_for(notification, now=at_start) is not None
     Attendee.objects.filter(meeting=meeting, user=member).update(rsvp=Attendee.Rsvp.NO)
     assert messages.message_for(notification, now=at_start) is None
+
+
+def test_acknowledgement_is_not_recorded_when_its_page_fails_to_render(published, member):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    attendee = Attendee.objects.get(meeting=published, user=member)
+    token = signing.make_token(
+        signing.ACKNOWLEDGE, {"a": attendee.pk, "m": published.pk}, now=timezone.now()
+    )
+    client = Client(raise_request_exception=False)
+    # As when the static manifest is missing: the page breaks after the write.
+    with mock.patch(
+        "meetings.views.email_links.render", side_effect=RuntimeError("static file missing")
+    ):
+        response = client.post(f"/email/acknowledge/{token}/")
+    assert response.status_code == 500
+    attendee.refresh_from_db()
+    assert attendee.acknowledged_at is None  # recorded with its page, or not at all
