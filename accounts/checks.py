@@ -2,8 +2,8 @@
 
 With DEBUG off, static files are served from `collectstatic`'s output and its
 manifest of hashed names; a file missing from it makes every page that links
-it fail. Checked once, at start-up (`manage.py check`, `migrate`, `runserver`,
-and `config/wsgi.py` for gunicorn), with the fix in the message.
+it fail. Checked by `manage.py check --deploy` and at start-up by
+`config/wsgi.py` (gunicorn runs no checks), with the fix in the message.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SHOWN = 5
 STATIC_COLLECTED = "bookend_static_collected"
 
 
-@checks.register(STATIC_COLLECTED)
+@checks.register(STATIC_COLLECTED, deploy=True)
 def static_files_collected(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     if not isinstance(staticfiles_storage, ManifestFilesMixin):
         return []  # DEBUG: served from the source folders, nothing to collect

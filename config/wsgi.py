@@ -14,6 +14,7 @@ from accounts.checks import STATIC_COLLECTED  # noqa: E402 - needs the apps load
 
 # gunicorn runs no system checks: refuse to start rather than serve an error on
 # every page (static files not collected, see accounts/checks.py).
-_errors = [e for e in checks.run_checks(tags=[STATIC_COLLECTED]) if e.is_serious()]
+_checked = checks.run_checks(tags=[STATIC_COLLECTED], include_deployment_checks=True)
+_errors = [e for e in _checked if e.is_serious()]
 if _errors:
     raise ImproperlyConfigured("\n".join(f"{e.msg} {e.hint}" for e in _errors))

@@ -19,6 +19,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from accounts.mail import site_url
 
+from .markdown import plain_text
 from .models import Meeting
 
 PRODID = "-//Bookend//Meeting agendas and recaps//EN"
@@ -44,7 +45,7 @@ def _description(meeting: Meeting, link: str) -> str:
     if meeting.canceled_at:
         lines.append("This meeting is canceled.")
     elif meeting.agenda_sent_at:
-        lines.append(f"Desired outcome: {meeting.desired_outcome}")
+        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome)}")
         for item in meeting.agenda_items.all():
             box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
             lines.append(f"- {item.title}{box}")
@@ -132,7 +133,7 @@ def feed_description(meeting: Meeting, *, now: datetime) -> str:
     status = meeting.status_at(now)
     lines = [_STATUS_LINES.get(status, "")]
     if meeting.agenda_sent_at and not meeting.canceled_at:
-        lines.append(f"Desired outcome: {meeting.desired_outcome}")
+        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome)}")
         for item in meeting.agenda_items.all():
             box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
             lines.append(f"- {item.title}{box}")

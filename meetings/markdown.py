@@ -8,6 +8,7 @@ so `<script>`, `onerror=`, `javascript:` links and SVG payloads come out inert.
 from __future__ import annotations
 
 import nh3
+from django.utils.html import strip_tags
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
@@ -31,3 +32,9 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def plain_text(text: str) -> str:
+    """User Markdown for plain-text places (email text parts, calendar descriptions):
+    rendered and sanitized like everywhere, then the tags stripped."""
+    return strip_tags(render_markdown(text)).strip()

@@ -18,6 +18,7 @@ from . import notifications
 from .models import (
     ActionItem,
     AgendaItem,
+    AgendaVersion,
     Attendee,
     Decision,
     Meeting,
@@ -125,7 +126,9 @@ def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
 
 def _queue_agenda_digest(meeting: Meeting, *, now: datetime) -> None:
     # Stage = the iCalendar SEQUENCE, so each version is queued once per attendee
-    # however often a request is retried.
+    # however often a request is retried. The version is kept, so that a later
+    # digest can say what changed since the one a reader got.
+    AgendaVersion.keep(meeting, now=now)
     notifications.queue_meeting_digest(
         meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
     )
@@ -299,6 +302,7 @@ def update_meeting(
         # Attendees hold the sent invitation: a change sends the new version
         # (higher SEQUENCE) so calendars move the event; a new attendee gets the
         # current one. Rows that exist are ignored, so nothing goes out twice.
+        AgendaVersion.keep(row, now=now)
         notifications.queue_meeting_digest(
             row,
             kind=Notification.Kind.AGENDA_DIGEST,

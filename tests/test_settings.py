@@ -113,7 +113,7 @@ def test_production_like_environment_passes_check_deploy(tmp_path):
 
 def test_without_collected_static_files_start_up_stops_with_the_fix_in_the_message(tmp_path):
     env = production_env(tmp_path)  # DEBUG off, nothing collected into STATIC_ROOT
-    checked = run("manage.py", "check", env=env)
+    checked = run("manage.py", "check", "--deploy", env=env)
     assert checked.returncode != 0
     assert "bookend.E001" in checked.stderr
     assert "collectstatic --noinput" in checked.stderr

@@ -265,3 +265,77 @@ class ActionItem(models.Model):
 
     def is_overdue(self, today: date) -> bool:
         return self.status == self.Status.OPEN and self.due_date < today
+
+
+class AgendaVersion(models.Model):
+    """The agenda as it stood when a digest of it was queued: what its readers got.
+
+    Kept so that an updated agenda can tell each attendee what changed since the
+    version they received. A new row whenever a digest is queued and the agenda
+    differs from the last kept one; never changed afterwards.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="versions")
+    sequence = models.PositiveIntegerField()
+    desired_outcome = models.TextField(blank=True)
+    # [{"id", "title", "owner", "timebox", "notes"}], in agenda order.
+    items = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["meeting", "created_at"], name="agenda_version_meeting_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} v{self.sequence}"
+
+    @classmethod
+    def keep(cls, meeting: Meeting, *, now: datetime) -> AgendaVersion:
+        """The agenda as it stands, kept unless the last kept version says the same."""
+        items = [
+            {
+                "id": item.pk,
+                "title": item.title,
+                "owner": item.owner.name if item.owner else "",
+                "timebox": item.timebox_minutes,
+                "notes": item.notes,
+            }
+            for item in meeting.agenda_items.select_related("owner")
+        ]
+        last = cls.objects.filter(meeting=meeting).order_by("-created_at", "-pk").first()
+        if last and (last.desired_outcome, last.items) == (meeting.desired_outcome, items):
+            return last
+        return cls.objects.create(
+            meeting=meeting,
+            sequence=meeting.sequence,
+            desired_outcome=meeting.desired_outcome,
+            items=items,
+            created_at=now,
+        )
+
+    def changes_since(self, earlier: AgendaVersion) -> dict[str, list]:
+        """What was added, changed and removed between `earlier` and this version."""
+        before = {item["id"]: item for item in earlier.items}
+        after = {item["id"]: item for item in self.items}
+        changed = []
+        for pk, item in after.items():
+            old = before.get(pk)
+            if old is None:
+                continue
+            what = [
+                label
+                for key, label in (("title", "title"), ("owner", "owner"),
+                                   ("timebox", "time box"), ("notes", "notes"))
+                if old.get(key) != item.get(key)
+            ]  # fmt: skip
+            if what:
+                changed.append({**item, "what": what, "was": old["title"]})
+        outcome_changed = self.desired_outcome != earlier.desired_outcome
+        return {
+            "added": [item for pk, item in after.items() if pk not in before],
+            "changed": changed,
+            "removed": [item for pk, item in before.items() if pk not in after],
+            "outcome": [self.desired_outcome] if outcome_changed else [],
+        }

@@ -10,14 +10,14 @@ longer needed renders to None and is not sent.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
-from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from accounts.mail import make_message, site_url
@@ -25,10 +25,11 @@ from accounts.models import Membership, User
 
 from .. import signing
 from ..ical import invitation
-from ..markdown import render_markdown
+from ..markdown import plain_text
 from ..models import (
     ActionItem,
     AgendaItem,
+    AgendaVersion,
     Attendee,
     Decision,
     Meeting,
@@ -41,9 +42,8 @@ from .stages import current_stage
 Kind = Notification.Kind
 
 
-def plain_markdown(text: str) -> str:
-    """User Markdown for the text part: rendered and sanitized, then tags stripped."""
-    return strip_tags(render_markdown(text)).strip()
+# User Markdown in a text part: rendered, sanitized, tags stripped.
+plain_markdown = plain_text
 
 
 # -- shared pieces ----------------------------------------------------------------------
@@ -158,15 +158,57 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
             .filter(meeting__series_id=meeting.series_id, meeting__starts_at__lt=meeting.starts_at)
             .select_related("owner", "meeting")
         )
+    items = list(meeting.agenda_items.all())
+    for item in items:
+        # Under its item in the text part, as the HTML part shows it.
+        item.notes_text = textwrap.indent(plain_markdown(item.notes), "   ")
     return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
-        "items": list(meeting.agenda_items.all()),
+        "items": items,
+        # For "what changed since the version you received": every kept version,
+        # and the latest version each attendee was sent (two queries a chunk).
+        "versions": list(AgendaVersion.objects.filter(meeting=meeting)),
+        "received": _received_versions(meeting),
         "attendees": list(meeting.attendees.all()),
         "carried": carried,
         "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
         "outcome_text": plain_markdown(meeting.desired_outcome),
     }, invitation(meeting)
+
+
+def _received_versions(meeting: Meeting) -> dict[int, list[datetime]]:
+    """{recipient id: when each agenda digest delivered to them was queued}."""
+    received: dict[int, list[datetime]] = {}
+    for recipient_id, queued in Notification.objects.filter(
+        meeting=meeting, kind=Kind.AGENDA_DIGEST, state=Notification.State.SENT
+    ).values_list("recipient_id", "created_at"):
+        received.setdefault(recipient_id, []).append(queued)
+    return received
+
+
+def _version_at(versions: list[AgendaVersion], moment: datetime) -> AgendaVersion | None:
+    """The agenda as it stood when a digest was queued at `moment`."""
+    kept = [v for v in versions if v.created_at <= moment]
+    return kept[-1] if kept else None
+
+
+def _changes_for(shared: dict, notification: Notification) -> dict | None:
+    """What changed in the agenda since the last version this reader received; None
+    when they received none before (they get the whole agenda anyway)."""
+    earlier = [
+        queued
+        for queued in shared["received"].get(notification.recipient_id, [])
+        if queued < notification.created_at
+    ]
+    if not earlier:
+        return None
+    then = _version_at(shared["versions"], max(earlier))
+    current = _version_at(shared["versions"], notification.created_at)
+    if then is None or current is None or then.pk == current.pk:
+        return None
+    changes = current.changes_since(then)
+    return changes if any(changes.values()) else None
 
 
 def agenda_digest(
@@ -192,6 +234,7 @@ def agenda_digest(
         **shared,
         # A move of a meeting whose agenda was out: the news leads the digest.
         "moved_from": None if meeting.canceled_at else moved_from,
+        "changes": None if meeting.canceled_at else _changes_for(shared, notification),
         "unsubscribe_url": unsubscribe_url,
     }
     method = "CANCEL" if meeting.canceled_at else "REQUEST"
@@ -324,7 +367,8 @@ def reminder(
         "meeting_url": meeting_url(meeting),
         "stage": stage,
         "is_organizer": recipient.pk == meeting.organizer_id,
-        "hours_to_start": max(0, int((meeting.starts_at - now).total_seconds() // 3600)),
+        "starts_in": starts_in(meeting.starts_at - now),
+        "reminder_number": reminder_number(stage),
         "days_since_end": max(0, (now - meeting.ends_at).days),
     }
     return make_message(kind, context, to=[recipient.email])
@@ -424,6 +468,26 @@ def message_for(
     if not notification.recipient.is_active:
         return None
     return RENDERERS[notification.kind](notification, now=now, cache=cache)
+
+
+def starts_in(span: timedelta) -> str:
+    """ "in 25 minutes", "in 1½ hours", "in 3 hours": rounded as people say it, never
+    "in 1 hour" for 89 minutes."""
+    minutes = max(0, round(span.total_seconds() / 60))
+    if minutes < 55:
+        return f"in {max(5, round(minutes / 5) * 5)} minutes"
+    if minutes >= 165:
+        return f"in {round(minutes / 60)} hours"
+    hours, half = divmod(round(minutes / 30), 2)
+    return f"in {hours}{'½' if half else ''} hour{'s' if hours > 1 or half else ''}"
+
+
+def reminder_number(stage: str) -> int:
+    """Which reminder about one thing this is: 1 for the first (a recap "after the
+    end"), 2 at the end of the grace period, then one more each day."""
+    if stage.startswith("daily") and stage[5:].isdigit():
+        return int(stage[5:]) + 2
+    return 2 if stage == "grace" else 1
 
 
 def subject_line(text: str, length: int = 60) -> str:

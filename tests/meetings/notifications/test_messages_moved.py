@@ -49,9 +49,10 @@ def test_moved_digest_says_moved_with_new_and_old_time_first(sent, organizer, me
     # The member reads Kolkata time (UTC+5:30).
     new_local = (old_start + timedelta(hours=3)).astimezone(member.zone)
     old_local = old_start.astimezone(member.zone)
+    # Times in the subject name their zone (IST, the member's).
     expected = (
-        f"Moved: {new_local:%a} {new_local.day} {new_local:%b, %H:%M} "
-        f"(was {old_local:%a} {old_local.day} {old_local:%b, %H:%M})"
+        f"Moved: {new_local:%a} {new_local.day} {new_local:%b, %H:%M} {new_local:%Z} "
+        f"(was {old_local:%a} {old_local.day} {old_local:%b, %H:%M} {old_local:%Z})"
     )
     assert message.subject.startswith(expected)
     assert message.body.startswith(
