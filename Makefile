@@ -20,13 +20,14 @@ PYTHON ?= $(shell \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bookend
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test lint format bench soak clean
 
 help:
 	@echo "make run    install, migrate, seed the demo team, start web + worker + beat"
 	@echo "make test   install and run the whole test suite (PostgreSQL and Redis needed)"
 	@echo "make lint   ruff check, format check, and the import contracts (import-linter)"
 	@echo "make bench  reminder sweep and delivery benchmark on PostgreSQL"
+	@echo "make soak   10 minutes of load with killed workers and SMTP outages (SOAK_SECONDS=600)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -74,6 +75,13 @@ bench: $(STAMP)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
 	$(BIN)/python -m benchmarks.reminders
+
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bookend} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-soak-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) var artifacts
