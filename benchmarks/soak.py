@@ -195,13 +195,15 @@ class Load:
 def drain(sink: Sink, deadline: float) -> None:
     from meetings import notifications
     from meetings.models import Notification
+    from meetings.notifications.outbox import outbox_lease
 
     while time.monotonic() < deadline:
         pending = Notification.objects.filter(state=Notification.State.PENDING)
         if not pending.exists():
             return
-        # What beat's re-drive does once the leases of lost tasks have run out.
-        notifications.dispatch_ready(now=timezone.now() + timedelta(seconds=61))
+        # What beat's re-drive does once the leases of lost tasks have run out
+        # (a killed worker takes the tasks it had prefetched with it).
+        notifications.dispatch_ready(now=timezone.now() + outbox_lease() + timedelta(seconds=1))
         time.sleep(5)
 
 
@@ -214,6 +216,10 @@ def main() -> None:
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise SystemExit("The soak test needs Redis: set CELERY_BROKER_URL=redis://...")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # This process queues work too (the load's services, the drain): the same
+    # short lease and retries as the workers and beat.
+    for name in ("OUTBOX_LEASE_SECONDS", "OUTBOX_RETRY_BASE_SECONDS", "OUTBOX_RETRY_MAX_SECONDS"):
+        setattr(settings, name, int(FAST[name]))
     broker = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + f"/{BROKER_DB}"
     redis.Redis.from_url(broker).flushdb()
 
