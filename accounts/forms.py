@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -15,6 +16,7 @@ from .models import (
     Team,
     User,
     available_time_zones,
+    normalize_email,
     validate_time_zone,
 )
 
@@ -53,10 +55,18 @@ class TimeZoneField(forms.CharField):
         super().__init__(validators=[validate_time_zone], **kwargs)
 
 
-class EmailLoginForm(AuthenticationForm):
-    """Django's login form, labelled for email (matched case-insensitively by the manager)."""
+class NormalizedEmailField(forms.EmailField):
+    """An address, cleaned to its one normalized form before it is validated, so that
+    "ＡＳＨＡ@Example.com." is asha@example.com, here as everywhere."""
 
-    username = forms.EmailField(
+    def to_python(self, value):
+        return normalize_email(super().to_python(value))
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form, labelled for email (looked up in its normalized form)."""
+
+    username = NormalizedEmailField(
         label="Email",
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -126,7 +136,7 @@ class ProfileForm(forms.ModelForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label="Email address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -262,3 +272,19 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, finding the account by the normalized address exactly
+    (Django's own looks it up case-insensitively in the database)."""
+
+    email = NormalizedEmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def get_users(self, email: str):
+        return (
+            user
+            for user in User.objects.filter(email=normalize_email(email), is_active=True)
+            if user.has_usable_password()
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -54,13 +55,34 @@ def new_feed_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def normalize_email(value: str) -> str:
+    """The one form of an e-mail address that Bookend stores, looks up and counts.
+
+    NFKC folds compatibility characters into plain ones (full-width letters, the
+    Kelvin sign, the long s "ſ"), case is folded the Unicode way (casefold, then
+    NFKC again, as Unicode's NFKC_Casefold), surrounding spaces go, and so does a
+    trailing dot on the domain (an absolute DNS name is the same host). Every
+    spelling of one mailbox becomes one string: one account, one lock-out
+    counter, one reset limit. Lookups compare it exactly, never case-insensitively
+    in the database, whose own case rules differ (PostgreSQL's UPPER('ı') = 'I').
+    """
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    text = text.strip()
+    local, at, domain = text.rpartition("@")
+    return f"{local}@{domain.rstrip('.')}" if at else text
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_email(email or "")
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("A user needs an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=normalize_email(email), **fields)
         user.set_password(password)
         user.full_clean(exclude={"password"})
         user.save(using=self._db)
@@ -71,8 +93,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        # Email is the login and is stored lower-case; match whatever the user typed.
-        return self.get(email__iexact=username or "")
+        # Stored normalized; whatever was typed is normalized the same way.
+        return self.get(email=normalize_email(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -120,6 +142,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        # Model validation (the admin's forms, full_clean) stores the one form too.
+        return normalize_email(username)
 
     @property
     def name(self) -> str:

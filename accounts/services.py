@@ -21,7 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from .mail import make_message, site_url
-from .models import Invitation, Membership, Role, Team, User
+from .models import Invitation, Membership, Role, Team, User, normalize_email
 
 INVITATION_SALT = "bookend.accounts.invitation"
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def invite(*, team: Team, email: str, role: str, invited_by: User, now: datetime
     The email goes out after commit, so a rolled-back invitation never mails a
     link that would not work.
     """
-    email = User.objects.normalize_email(email).strip().lower()
+    email = normalize_email(email)
     if role not in Role.values:
         raise TeamRuleBroken("Pick a role: owner, admin or member.")
     inviter = Membership.objects.filter(team=team, user=invited_by).first()
@@ -107,7 +107,7 @@ def invite(*, team: Team, email: str, role: str, invited_by: User, now: datetime
         raise TeamRuleBroken("Only team owners and admins invite people.")
     if role == Role.OWNER and inviter.role != Role.OWNER:
         raise TeamRuleBroken("Only an owner can invite another owner.")
-    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+    if Membership.objects.filter(team=team, user__email=email).exists():
         raise TeamRuleBroken(f"{email} is already a member of {team}.")
     # Lock any open invitation for this address, so two admins clicking at once
     # renew one row instead of racing into the unique constraint.
@@ -164,7 +164,7 @@ def sign_up_with_invitation(
     now: datetime,
 ) -> Membership:
     """Create the account for the invited address and join the team, all or nothing."""
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.filter(email=invitation.email).exists():
         raise TeamRuleBroken("An account with this address exists already; log in to accept.")
     user = User.objects.create_user(
         invitation.email,

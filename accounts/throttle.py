@@ -1,10 +1,11 @@
-"""Throttles: the key django-axes counts failed logins against, and the hourly
-limit on password-reset emails.
+"""Throttles: the key django-axes counts failed logins against (per address and
+client IP), the hourly cap on failed logins per address from any IPs, and the
+hourly limit on password-reset emails.
 
-Login matches the email whatever its letter case (emails are stored lower-case),
-so the throttle must count it the same way: otherwise every capitalisation of
-an address ("Asha@", "ASHA@", ...) gets its own five attempts, and the lock-out
-is bypassed by retyping the address.
+Login looks the email up in its one normalized form (`normalize_email`), so the
+throttles must count it in that same form: otherwise every other spelling of an
+address ("ASHA@", "aſha@", full-width letters...) would get attempts of its own,
+and the lock-out would be bypassed by retyping the address.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .models import normalize_email
+
 RESET_WINDOW_SECONDS = 3600
 
 
 def login_key(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
-    """The typed email, trimmed and lower-case; None when there is none."""
+    """The typed email in its one normalized form; None when there is none."""
     if credentials:
         raw = credentials.get("username")
     else:
         raw = getattr(request, "data", request.POST).get("username")
-    return raw.strip().lower() if isinstance(raw, str) else raw
+    return normalize_email(raw) if isinstance(raw, str) else raw
 
 
 def _count(key: str) -> int:
@@ -46,7 +49,7 @@ def reset_allowed(request: HttpRequest, email: str) -> bool:
     The address counts in any letter case, like login. It is hashed into the key:
     cache keys must be short and plain whatever was typed.
     """
-    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    address = hashlib.sha256(normalize_email(email).encode()).hexdigest()
     client = get_client_ip_address(request) or "unknown"
     per_address = _count(f"reset:address:{address}")
     per_client = _count(f"reset:client:{client}")
@@ -54,3 +57,22 @@ def reset_allowed(request: HttpRequest, email: str) -> bool:
         per_address <= settings.PASSWORD_RESETS_PER_ADDRESS
         and per_client <= settings.PASSWORD_RESETS_PER_CLIENT
     )
+
+
+def _account_key(email: str) -> str:
+    return "login:account:" + hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def account_locked(email: str) -> bool:
+    """Whether the address has had LOGIN_FAILURES_PER_ACCOUNT failed log-ins this hour,
+    from any number of client IPs. Known and unknown addresses are counted alike."""
+    return (cache.get(_account_key(email)) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT
+
+
+def count_login_failure(email: str) -> None:
+    _count(_account_key(email))
+
+
+def forget_login_failures(email: str) -> None:
+    """The mailbox's owner proved who they are (a password reset): start afresh."""
+    cache.delete(_account_key(email))

@@ -29,6 +29,7 @@ from . import services
 from .forms import (
     EmailLoginForm,
     InviteForm,
+    PasswordResetForm,
     ProfileForm,
     RoleForm,
     SignUpForm,
@@ -37,7 +38,13 @@ from .forms import (
 )
 from .models import Invitation, Membership, Role, User
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
-from .throttle import login_key, reset_allowed
+from .throttle import (
+    account_locked,
+    count_login_failure,
+    forget_login_failures,
+    login_key,
+    reset_allowed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +136,21 @@ class LoginView(auth_views.LoginView):
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Past the per-address cap the password is not even checked: the same page
+        # as the per-IP lock-out, whether or not the address has an account.
+        email = login_key(request)
+        if email and account_locked(email):
+            log.warning("login refused: failure cap per address reached")
+            return render(request, "accounts/locked_out.html", status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        email = login_key(self.request)
+        if email:
+            count_login_failure(email)
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, f"Welcome back, {form.get_user().name}.")
@@ -150,6 +172,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     attacker's domain in front of a valid token.
     """
 
+    form_class = PasswordResetForm
     template_name = "registration/password_reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
@@ -178,7 +201,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        axes_reset(username=login_key(self.request, {"username": form.user.email}))
+        email = login_key(self.request, {"username": form.user.email})
+        axes_reset(username=email)
+        forget_login_failures(email)
         return response
 
 
@@ -438,7 +463,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             {"invitation": invitation, "already_member": already},
         )
 
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.filter(email=invitation.email).exists():
         # The invited address has an account: log in first, then come back here.
         return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
 

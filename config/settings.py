@@ -190,6 +190,10 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # must not become a way to flood somebody's mailbox (accounts/throttle.py).
 PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 3, minimum=1)
 PASSWORD_RESETS_PER_CLIENT = env_int("PASSWORD_RESETS_PER_CLIENT", 20, minimum=1)
+# Failed log-ins per address per hour from any number of client IPs (the lock-out
+# above is per address and IP); past it only the emailed reset link or the hour's
+# end lets anyone in. Counted for unknown addresses alike, so it reveals nothing.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 20, minimum=1)
 
 # The cache holds the password-reset counters; shared (Redis) when several web
 # processes run, so that the limits hold across them.
