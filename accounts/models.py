@@ -353,3 +353,7 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.team}"
+
+    def is_for(self, user: User) -> bool:
+        """Only the account of the address it was sent to may accept it."""
+        return normalize_email(user.email) == normalize_email(self.email)

@@ -141,6 +141,11 @@ def accept_invitation(*, invitation: Invitation, user: User, now: datetime) -> M
     gets the row, the other is told the link was already used. A user who is
     already a member keeps their role (an invitation never demotes anyone).
     """
+    if not invitation.is_for(user):
+        raise TeamRuleBroken(
+            f"This invitation was sent to {invitation.email}; only that address's account "
+            "can accept it."
+        )
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
         accepted_at=now
     )

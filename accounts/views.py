@@ -445,6 +445,12 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
 
     if request.user.is_authenticated:
+        if not invitation.is_for(request.user):
+            # Somebody else's invitation: say whom it is for, change nothing.
+            return render(
+                request, "accounts/invitation_not_yours.html", {"invitation": invitation},
+                status=403,
+            )  # fmt: skip
         already = any(m.team_id == invitation.team_id for m in memberships_of(request))
         if request.method == "POST":
             try:

@@ -188,7 +188,9 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         "accounts:accept_invitation",
         "GET",
         lambda w: reverse("accounts:accept_invitation", args=[w.token_invitation]),
-        PUBLIC,
+        # Anyone may open it (a stranger signs up as the invited address); a
+        # logged-in account of another address is told it is not theirs.
+        expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ),
     ("healthz", "GET", lambda w: "/healthz", PUBLIC),
     ("meetings:email_acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),

@@ -152,7 +152,7 @@ def test_a_weak_password_is_refused(client, invitation):
 
 
 def test_logged_in_user_accepts_with_one_click(client, invitation, team):
-    someone = UserFactory()
+    someone = UserFactory(email="NEW@example.com ")  # the invited address, spelled otherwise
     MembershipFactory(user=someone)  # already in another team
     client.force_login(someone)
     url = accept_url(invitation)
@@ -174,13 +174,13 @@ def test_an_existing_account_is_asked_to_log_in_first(client, invitation):
 
 
 def test_accepting_keeps_an_existing_members_higher_role(client, team, team_admin, owner):
+    # Invited as a member, then made an admin by other means before accepting.
+    newcomer = UserFactory(email="later-admin@example.com")
     invitation = services.invite(
-        team=team,
-        email=team_admin.email + ".alt",
-        role="member",
-        invited_by=owner,
-        now=timezone.now(),
+        team=team, email=newcomer.email, role="member", invited_by=owner, now=timezone.now()
     )
+    MembershipFactory(user=newcomer, team=team, role="admin")
+    team_admin = newcomer
     client.force_login(team_admin)
     client.post(accept_url(invitation))
     assert Membership.objects.get(user=team_admin, team=team).role == "admin"
@@ -234,11 +234,56 @@ def test_a_member_cannot_revoke_and_another_team_gets_404(member_client, invitat
 
 
 def test_two_acceptances_of_one_invitation_only_one_wins(invitation):
-    first, second = UserFactory(), UserFactory()
-    services.accept_invitation(invitation=invitation, user=first, now=timezone.now())
-    with pytest.raises(services.TeamRuleBroken):
-        services.accept_invitation(invitation=invitation, user=second, now=timezone.now())
-    assert not Membership.objects.filter(user=second).exists()
+    invited = UserFactory(email="new@example.com")
+    services.accept_invitation(invitation=invitation, user=invited, now=timezone.now())
+    with pytest.raises(services.TeamRuleBroken, match="already been used"):
+        services.accept_invitation(invitation=invitation, user=invited, now=timezone.now())
+    assert Membership.objects.filter(user=invited).count() == 1
+
+
+def test_a_logged_in_stranger_is_told_whom_the_invitation_is_for_and_nothing_changes(
+    client, invitation, team
+):
+    stranger = UserFactory(email="someone-else@example.com")
+    MembershipFactory(user=stranger)  # a member of another team
+    client.force_login(stranger)
+    url = accept_url(invitation)
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 403
+        body = response.content.decode()
+        assert "This invitation is for someone else" in body
+        assert "new@example.com" in body and "Nothing was changed" in body
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+    assert not Membership.objects.filter(user=stranger, team=team).exists()
+    with pytest.raises(services.TeamRuleBroken, match="only that address"):
+        services.accept_invitation(invitation=invitation, user=stranger, now=timezone.now())
+
+
+def test_a_replayed_acceptance_changes_nothing(client, invitation, team):
+    invited = UserFactory(email="new@example.com")
+    client.force_login(invited)
+    url = accept_url(invitation)
+    assert client.post(url).status_code == 302
+    Membership.objects.filter(user=invited, team=team).update(role="member")
+    replay = client.post(url)
+    assert replay.status_code == 410
+    assert "already used" in replay.content.decode()
+    assert Membership.objects.filter(user=invited, team=team).count() == 1
+
+
+def test_an_expired_or_revoked_link_changes_nothing_for_a_logged_in_invitee(
+    client, invitation, team, settings
+):
+    invited = UserFactory(email="new@example.com")
+    client.force_login(invited)
+    url = accept_url(invitation)
+    settings.INVITATION_MAX_AGE = timedelta(seconds=-1)
+    assert client.post(url).status_code == 410
+    settings.INVITATION_MAX_AGE = timedelta(days=7)
+    invitation.delete()
+    assert client.post(url).status_code == 400
+    assert not Membership.objects.filter(user=invited, team=team).exists()
 
 
 # A real commit, so the email is attempted inside the request as in production.
