@@ -110,10 +110,19 @@ def overdue_text(meeting: Meeting, now: datetime) -> str:
     return duration_text(now - meeting.due_at)
 
 
-def _csv_cell(value: object) -> str:
-    """Defuse spreadsheet formulas in user text (a title starting with "=")."""
+# What makes a spreadsheet read a cell as a formula (OWASP's list), with the
+# full-width forms some spreadsheets fold into them, and the characters that
+# start a new line or cell when leading.
+FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula, even
+    after leading spaces, gets a leading apostrophe. Every column goes through it."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if text[:1] in FORMULA_STARTS or text.lstrip()[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 class _Echo:
@@ -131,10 +140,11 @@ def csv_response(meetings: QuerySet[Meeting], now: datetime) -> StreamingHttpRes
         yield writer.writerow(header)
         for m in meetings.iterator(chunk_size=2000):
             yield writer.writerow(
-                [
-                    _csv_cell(m.title),
-                    _csv_cell(m.team.name),
-                    _csv_cell(m.organizer.name),
+                csv_cell(value)
+                for value in [
+                    m.title,
+                    m.team.name,
+                    m.organizer.name,
                     m.organizer.email,
                     m.ends_at.isoformat(),
                     m.due_at.isoformat(),

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from accounts.models import User
 from meetings.models import Meeting, Notification
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -209,6 +210,32 @@ def test_csv_defuses_spreadsheet_formulas(staff_client, team, organizer):
     response = staff_client.get(URL, {"format": "csv"})
     body = b"".join(response.streaming_content).decode()
     assert "'=HYPERLINK(evil)" in body
+
+
+TRIGGERS = {"=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"}
+FORMULA_STARTS = [*sorted(TRIGGERS), " =", "  \t@"]
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=[repr(s) for s in FORMULA_STARTS])
+def test_csv_escapes_a_formula_start_in_every_column(staff_client, team, start):
+    payload = f"{start}1+2+cmd|'/c calc'!A0"
+    boss = UserFactory(display_name=payload)
+    User.objects.filter(pk=boss.pk).update(email=f"{start}x@evil.test")  # as an invite allowed
+    boss.refresh_from_db()
+    MembershipFactory(user=boss, team=team)
+    team.name = payload
+    team.save(update_fields=["name"])
+    ended(team, boss, hours_ago=30, title=payload)
+    response = staff_client.get(URL, {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    (row,) = rows[1:]
+    for column, cell in zip(rows[0], row, strict=True):
+        # Parsed back with the csv module: no cell starts a formula, even after spaces.
+        assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"}, (
+            column
+        )
+        assert cell.lstrip()[:1] not in {"=", "+", "@", "＝", "＋", "＠"}, column
+    assert row[:4] == ["'" + payload, "'" + payload, "'" + payload, f"'{start}x@evil.test"]
 
 
 def test_query_count_does_not_grow_with_rows(staff_client, team, organizer,
