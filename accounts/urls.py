@@ -3,7 +3,10 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import (
+    converters,  # noqa: F401 - registers <token:...>
+    views,
+)
 
 app_name = "accounts"
 
@@ -44,5 +47,5 @@ urlpatterns = [
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("team/members/<int:pk>/role/", views.member_role, name="member_role"),
     path("team/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
-    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("invitation/<token:token>/", views.accept_invitation, name="accept_invitation"),
 ]

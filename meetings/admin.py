@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 
+from accounts.admin import DeclaredFiltersOnly
 from accounts.models import Membership
 
 from . import notifications, services
@@ -185,7 +186,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     form = MeetingForm
     list_display = ["title", "team", "organizer", "starts_at", "status_display",
                     "agenda_sent_at", "recap_published_at"]  # fmt: skip
@@ -294,7 +295,7 @@ class SeriesAttendeeInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["title", "team", "organizer", "rrule", "time_zone", "ended_at"]
     list_filter = ["team"]
     list_select_related = ["team", "organizer"]
@@ -310,7 +311,7 @@ class TemplateItemInline(admin.TabularInline):
 
 
 @admin.register(AgendaTemplate)
-class AgendaTemplateAdmin(admin.ModelAdmin):
+class AgendaTemplateAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["name", "team", "series"]
     list_filter = ["team"]
     list_select_related = ["team", "series"]
@@ -320,7 +321,7 @@ class AgendaTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CarriedAction)
-class CarriedActionAdmin(admin.ModelAdmin):
+class CarriedActionAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Read-only: carry-over rows are written by the series service only."""
 
     list_display = ["meeting", "action_item", "agenda_item"]
@@ -335,7 +336,7 @@ class CarriedActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(admin.ModelAdmin):
+class AgendaItemAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     form = AgendaItemForm
     list_display = ["title", "meeting", "owner", "timebox_minutes", "outcome", "slipped_count"]
     list_filter = ["outcome"]
@@ -345,7 +346,7 @@ class AgendaItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     list_display = ["__str__", "meeting", "created_at"]
     list_select_related = ["meeting"]
     search_fields = ["text", "meeting__title"]
@@ -353,7 +354,7 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendee)
-class AttendeeAdmin(admin.ModelAdmin):
+class AttendeeAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     form = AttendeeForm
     list_display = ["user", "meeting", "required", "rsvp", "acknowledged_at"]
     list_filter = ["required", "rsvp"]
@@ -364,7 +365,7 @@ class AttendeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     form = ActionItemForm
     list_display = ["description", "owner", "due_date", "status", "completed_at", "meeting"]
     list_filter = ["status", "due_date"]
@@ -380,7 +381,7 @@ def _when(value) -> str:
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """The outbox. Written by the sweep and the delivery task only; staff can send
     failed and expired messages again (through the outbox, once)."""
 
@@ -436,7 +437,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryPause)
-class DeliveryPauseAdmin(admin.ModelAdmin):
+class DeliveryPauseAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     """Read-only: the delivery task opens and closes the pause."""
 
     list_display = ["__str__", "failures", "since", "reason"]

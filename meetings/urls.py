@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from accounts import converters  # noqa: F401 - registers <token:...>
+
 from .views import (
     actions,
     agenda,
@@ -99,9 +101,9 @@ urlpatterns = [
     # Compliance figures for a team's admins.
     path("compliance/<slug:slug>/", compliance.team_compliance, name="team_compliance"),
     # Calendars: a secret per-user feed (no login, the token is the key) and .ics files.
-    path("calendar/feed/<str:token>.ics", calendar.feed, name="calendar_feed"),
+    path("calendar/feed/<token:token>.ics", calendar.feed, name="calendar_feed"),
     path("calendar/meetings/<int:pk>.ics", calendar.meeting_ics, name="meeting_ics"),
     # Signed links from emails (recap acknowledgement, unsubscribe): no login needed.
-    path("email/acknowledge/<str:token>/", email_links.acknowledge, name="email_acknowledge"),
-    path("email/unsubscribe/<str:token>/", email_links.unsubscribe, name="email_unsubscribe"),
+    path("email/acknowledge/<token:token>/", email_links.acknowledge, name="email_acknowledge"),
+    path("email/unsubscribe/<token:token>/", email_links.unsubscribe, name="email_unsubscribe"),
 ]
