@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from accounts.models import Team, User
+from accounts.models import Membership, Team, User
 
 from .meeting import Meeting, RuleBroken
 
@@ -47,6 +47,15 @@ class Attendee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.meeting}"
+
+    def still_in_team(self) -> bool:
+        """Whether the person may still act on this meeting from an emailed link: an
+        active account, still a member of the meeting's team. Needs `meeting`."""
+        return (
+            self.user.is_active
+            and Membership.objects.filter(user_id=self.user_id, team_id=self.meeting.team_id)
+            .exists()
+        )
 
     def acknowledge(self, *, now: datetime) -> bool:
         """Record that the attendee read the recap. Idempotent: the first time wins.

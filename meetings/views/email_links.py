@@ -2,7 +2,8 @@
 
 The signed token is the credential: it names the attendee or user and the
 purpose, and expires. A tampered or expired link gets a page saying so and
-changes nothing.
+changes nothing, and so does the link of someone who has left the meeting's team
+since the email went out (checked when the link is used, not when it was made).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..models import Attendee, RuleBroken
 
 
 def _link_problem(request: HttpRequest, problem: str) -> HttpResponse:
-    status = 410 if problem == "expired" else 400
+    status = {"expired": 410, "not_yours": 403}.get(problem, 400)
     return render(
         request, "meetings/email_pages/link_problem.html", {"problem": problem}, status=status
     )
@@ -54,7 +55,12 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         .filter(pk=data.get("a"), meeting_id=data.get("m"))
         .first()
     )
-    if attendee is None or not attendee.meeting.recap_published_at:
+    if attendee is None:
+        return _link_problem(request, "invalid")
+    if not attendee.still_in_team():
+        # Left the team (or the account was closed) since the email went out.
+        return _link_problem(request, "not_yours")
+    if not attendee.meeting.recap_published_at:
         return _link_problem(request, "invalid")
     context = {
         "attendee": attendee,
@@ -101,6 +107,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         or (list_name == "meeting" and attendee is None)
     ):
         return _link_problem(request, "invalid")
+    if attendee is not None and not attendee.still_in_team():
+        return _link_problem(request, "not_yours")
     meeting = attendee.meeting if attendee else None
     context = {
         "user": user,

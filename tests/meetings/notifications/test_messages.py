@@ -433,3 +433,35 @@ def test_acknowledgement_is_not_recorded_when_its_page_fails_to_render(published
     assert response.status_code == 500
     attendee.refresh_from_db()
     assert attendee.acknowledged_at is None  # recorded with its page, or not at all
+
+
+@pytest.mark.parametrize("left", ["removed from the team", "account closed"])
+def test_emailed_links_stop_working_for_someone_who_left(published, member, team, left):
+    from django.utils import timezone
+
+    from accounts.models import Membership
+
+    attendee = Attendee.objects.get(meeting=published, user=member)
+    now = timezone.now()
+    ack = signing.make_token(signing.ACKNOWLEDGE, {"a": attendee.pk, "m": published.pk}, now=now)
+    unsubscribe = signing.make_token(
+        signing.UNSUBSCRIBE, {"u": member.pk, "l": "meeting", "m": published.pk}, now=now
+    )
+    if left == "removed from the team":
+        Membership.objects.filter(user=member, team=team).delete()
+    else:
+        type(member).objects.filter(pk=member.pk).update(is_active=False)
+    client = Client()
+    for response in (
+        client.get(f"/email/acknowledge/{ack}/"),
+        client.post(f"/email/acknowledge/{ack}/"),
+        client.get(f"/email/unsubscribe/{unsubscribe}/"),
+        client.post(f"/email/unsubscribe/{unsubscribe}/"),
+    ):
+        body = response.content.decode()
+        assert response.status_code in (400, 403)
+        assert published.title not in body  # no meeting data for someone outside
+        if left == "removed from the team":
+            assert "no longer valid for you" in body
+    attendee.refresh_from_db()
+    assert attendee.acknowledged_at is None and attendee.rsvp != Attendee.Rsvp.NO
