@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from .models import Invitation, Membership, Team, User
+from .models import AuditEvent, Invitation, Membership, Team, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -111,3 +111,23 @@ class InvitationAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
     search_fields = ["email", "team__name"]
     autocomplete_fields = ["team", "invited_by"]
     readonly_fields = ["created_at", "accepted_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(DeclaredFiltersOnly, admin.ModelAdmin):
+    """The audit trail, read-only: events are never added, changed or deleted by hand."""
+
+    list_display = ["at", "team", "actor_label", "action", "summary"]
+    list_filter = ["action", "team"]
+    list_select_related = ["team"]
+    search_fields = ["summary", "actor_label", "action"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -212,14 +212,16 @@ class TeamPolicyForm(forms.Form):
             )
         return cleaned
 
-    def apply_to(self, team: Team) -> Team:
+    def policy(self) -> dict:
+        """The team fields and values the form asks for."""
         data = self.cleaned_data
-        team.name = data["name"]
-        team.agenda_lead_time = timedelta(hours=data["agenda_lead_hours"])
-        team.recap_grace = timedelta(hours=data["recap_grace_hours"])
-        team.escalate_after = timedelta(hours=data["escalate_after_hours"])
-        team.notify_no_agenda = data["notify_no_agenda"]
-        return team
+        return {
+            "name": data["name"],
+            "agenda_lead_time": timedelta(hours=data["agenda_lead_hours"]),
+            "recap_grace": timedelta(hours=data["recap_grace_hours"]),
+            "escalate_after": timedelta(hours=data["escalate_after_hours"]),
+            "notify_no_agenda": data["notify_no_agenda"],
+        }
 
 
 def _whole_hours(duration: timedelta) -> int:

@@ -357,3 +357,47 @@ class Invitation(models.Model):
     def is_for(self, user: User) -> bool:
         """Only the account of the address it was sent to may accept it."""
         return normalize_email(user.email) == normalize_email(self.email)
+
+
+class AuditEvent(models.Model):
+    """One change, as the service that made it recorded it (see accounts/audit.py).
+
+    Append-only: the admin shows events read-only and nothing else changes them.
+    A team with events cannot be deleted (PROTECT), so its trail cannot vanish
+    with it; an actor's account may go, their address stays in `actor_label`.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who, as they were known then.")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=50, help_text="What happened, e.g. agenda.sent.")
+    subject_type = models.CharField(max_length=40, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    # The meeting concerned, by id: accounts refers to nothing of meetings by import.
+    meeting_id = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=500)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["team", "-at"], name="audit_team_at_idx"),
+            models.Index(
+                fields=["meeting_id", "-at"],
+                condition=Q(meeting_id__isnull=False),
+                name="audit_meeting_at_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action=""),
+                name="audit_event_action_not_blank",
+                violation_error_message="An audit event says what happened.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.summary}"

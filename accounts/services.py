@@ -19,7 +19,9 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
+from . import audit
 from .mail import make_message, site_url
 from .models import Invitation, Membership, Role, Team, User, normalize_email
 
@@ -123,14 +125,27 @@ def invite(*, team: Team, email: str, role: str, invited_by: User, now: datetime
     invitation.created_at = now
     invitation.full_clean(validate_constraints=False)
     invitation.save()
+    audit.record(
+        team=team, actor=invited_by, action="member.invited",
+        summary=f"Invited {email} as {role}", now=now, subject=invitation,
+        changed={"invitation": [None, email], "role": [None, role]},
+    )  # fmt: skip
     transaction.on_commit(lambda: _send_invitation_email(invitation))
     return invitation
 
 
 @transaction.atomic
-def revoke_invitation(*, invitation: Invitation) -> None:
+def revoke_invitation(
+    *, invitation: Invitation, by: User | None = None, now: datetime | None = None
+) -> None:
     """Delete an open invitation: its link then reads as no longer valid."""
-    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+    deleted, _ = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+    if deleted:
+        audit.record(
+            team=invitation.team_id, actor=by, action="member.invitation_revoked",
+            summary=f"Revoked the invitation of {invitation.email}",
+            now=now or timezone.now(), changed={"invitation": [invitation.email, None]},
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -151,11 +166,17 @@ def accept_invitation(*, invitation: Invitation, user: User, now: datetime) -> M
     )
     if not claimed:
         raise TeamRuleBroken("This invitation has already been used.")
-    membership, _ = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         team=invitation.team,
         user=user,
         defaults={"role": invitation.role, "joined_at": now},
     )
+    if created:
+        audit.record(
+            team=invitation.team_id, actor=user, action="member.joined",
+            summary=f"{user.name} joined as {membership.role}", now=now, subject=membership,
+            changed={"member": [None, user.email], "role": [None, membership.role]},
+        )  # fmt: skip
     return membership
 
 
@@ -210,8 +231,30 @@ def _owners_left_after(target: Membership) -> int:
     return len([pk for pk in owners if pk != target.pk])
 
 
+POLICY_FIELDS = ("name", "agenda_lead_time", "recap_grace", "escalate_after", "notify_no_agenda")
+
+
 @transaction.atomic
-def change_role(*, membership: Membership, role: str, by: Membership) -> Membership:
+def update_team_policy(*, team: Team, changes: dict, by: User, now: datetime) -> Team:
+    """Set the team's name and reminder policy (`changes`: field -> value)."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    before = audit.snapshot(team, POLICY_FIELDS)
+    for name, value in changes.items():
+        setattr(team, name, value)
+    team.full_clean()
+    team.save()
+    changed = audit.changes(before, audit.snapshot(team, POLICY_FIELDS))
+    if changed:
+        audit.record(team=team, actor=by, action="team.policy_changed",
+                     summary="Changed the team's policy", now=now, subject=team,
+                     changed=changed)  # fmt: skip
+    return team
+
+
+@transaction.atomic
+def change_role(
+    *, membership: Membership, role: str, by: Membership, now: datetime | None = None
+) -> Membership:
     if role not in Role.values:
         raise TeamRuleBroken("Pick a role: owner, admin or member.")
     _relock(membership)
@@ -224,8 +267,15 @@ def change_role(*, membership: Membership, role: str, by: Membership) -> Members
         and _owners_left_after(membership) == 0
     ):
         raise TeamRuleBroken("A team keeps at least one owner; make someone else owner first.")
+    before = membership.role
     Membership.objects.filter(pk=membership.pk).update(role=role)
     membership.role = role
+    if before != role:
+        audit.record(
+            team=membership.team_id, actor=by.user, action="member.role_changed",
+            summary=f"Made {membership.user.name} {role}", now=now or timezone.now(),
+            subject=membership, changed={"role": [before, role]},
+        )  # fmt: skip
     return membership
 
 
@@ -249,9 +299,16 @@ def loose_ends(*, user: User, team: Team, now: datetime) -> str:
 
 
 @transaction.atomic
-def remove_member(*, membership: Membership, by: Membership) -> None:
+def remove_member(*, membership: Membership, by: Membership, now: datetime | None = None) -> None:
     _relock(membership)
     _check_may_manage(target=membership, by=by)
     if membership.role == Role.OWNER and _owners_left_after(membership) == 0:
         raise TeamRuleBroken("A team keeps at least one owner; make someone else owner first.")
     Membership.objects.filter(pk=membership.pk).delete()
+    leaving = membership.user_id == by.user_id
+    audit.record(
+        team=membership.team_id, actor=by.user, action="member.removed",
+        summary=f"{membership.user.name} left" if leaving else f"Removed {membership.user.name}",
+        now=now or timezone.now(), subject=membership,
+        changed={"member": [membership.user.email, None], "role": [membership.role, None]},
+    )  # fmt: skip

@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("team/", views.team, name="team"),
     path("team/settings/", views.team_settings, name="team_settings"),
+    path("team/history/", views.team_history, name="team_history"),
     path("team/switch/", views.switch_team_view, name="switch_team"),
     path("team/invite/", views.invite, name="invite"),
     path("team/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),

@@ -18,6 +18,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -36,7 +37,7 @@ from .forms import (
     SwitchTeamForm,
     TeamPolicyForm,
 )
-from .models import Invitation, Membership, Role, User
+from .models import AuditEvent, Invitation, Membership, Role, User
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
 from .throttle import (
     account_locked,
@@ -261,15 +262,33 @@ def team(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def team_history(request: HttpRequest) -> HttpResponse:
+    """Every change to the team and its meetings, for its admins."""
+    me = _admin_membership(request)
+    events = AuditEvent.objects.filter(team_id=me.team_id)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/team_history.html",
+        {
+            "me": me,
+            "events": page.object_list,
+            "page": page,
+            "zone_name": timezone.get_current_timezone_name(),
+        },
+    )
+
+
+@login_required
 def team_settings(request: HttpRequest) -> HttpResponse:
     me = _admin_membership(request)
     team_obj = me.team
     if request.method == "POST":
         form = TeamPolicyForm.for_team(team_obj, request.POST)
         if form.is_valid():
-            form.apply_to(team_obj)
-            team_obj.full_clean()
-            team_obj.save()
+            team_obj = services.update_team_policy(
+                team=team_obj, changes=form.policy(), by=request.user, now=timezone.now()
+            )
             messages.success(request, f"The policy of {team_obj.name} is saved.")
             return redirect("accounts:team_settings")
         messages.error(request, "The policy was not saved; see the marked fields.")
@@ -337,7 +356,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not me.is_admin:
         raise PermissionDenied("Only team owners and admins revoke invitations.")
-    services.revoke_invitation(invitation=invitation)
+    services.revoke_invitation(invitation=invitation, by=request.user)
     messages.success(request, f"The invitation to {invitation.email} is revoked.")
     if request.htmx:
         return render(request, "accounts/team.html#invitations", _invitations_context(me))

@@ -30,6 +30,7 @@ meeting_patterns = [
     path("", meeting.meeting_detail, name="detail"),
     path("edit/", meeting.meeting_edit, name="edit"),
     path("cancel/", meeting.meeting_cancel, name="cancel"),
+    path("history/", meeting.meeting_history, name="history"),
     # Agenda editor.
     path("agenda/outcome/", agenda.agenda_outcome, name="agenda_outcome"),
     path("agenda/items/", agenda.agenda_item_add, name="agenda_item_add"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,13 +88,17 @@ def test_no_input_gets_a_server_error_on_any_url(
     post,
     keep_path,
 ):
-    if role != "anonymous":
-        client.force_login(world.users[role])
-    _name, method, path, _expected = row
-    target = path(world)
-    if not keep_path:
-        target = mutate(target, segment, position)
-    status = visit(client, "POST" if post else method, target, params)
+    # Each example starts from the same world: one that removed a member or
+    # cancelled a meeting is rolled back before the next.
+    with transaction.atomic():
+        if role != "anonymous":
+            client.force_login(world.users[role])
+        _name, method, path, _expected = row
+        target = path(world)
+        if not keep_path:
+            target = mutate(target, segment, position)
+        status = visit(client, "POST" if post else method, target, params)
+        transaction.set_rollback(True)
     assert status < 500, (status, target, params)
 
 
@@ -151,12 +156,3 @@ def test_malformed_tokens_answer_404(client, db, token):
     for path in ("/calendar/feed/{}.ics", "/email/acknowledge/{}/",
                  "/email/unsubscribe/{}/", "/accounts/invitation/{}/"):  # fmt: skip
         assert client.get(path.format(quote(token, safe=""))).status_code == 404, path
-
-
-def test_a_nul_byte_in_a_query_or_form_is_a_clear_400(client, db):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    # The admin's search would hand it to PostgreSQL, which cannot compare it.
-    response = client.get("/admin/meetings/meeting/", {"q": "sync\x00"})
-    assert response.status_code == 400
-    assert b"character Bookend does not accept" in response.content
-    assert client.post("/accounts/profile/", {"display_name": "a\x00b"}).status_code == 400

@@ -212,6 +212,7 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
     ("accounts:team", "GET", url("accounts:team"), SIGNED_IN),
     ("accounts:switch_team", "POST", url("accounts:switch_team"), SIGNED_IN),
     ("accounts:team_settings", "GET", url("accounts:team_settings"), OWN_TEAM_ADMIN),
+    ("accounts:team_history", "GET", url("accounts:team_history"), OWN_TEAM_ADMIN),
     ("accounts:invite", "POST", url("accounts:invite"), OWN_TEAM_ADMIN),
     (
         "accounts:invitation_revoke",
@@ -246,6 +247,8 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
     ("meetings:meeting_ics", "GET", url("meetings:meeting_ics", mtg), READ),
     ("meetings:edit", "GET", url("meetings:edit", mtg), CHANGE),
     ("meetings:cancel", "POST", url("meetings:cancel", mtg), CHANGE),
+    # The audit trail of a meeting is for the team's admins.
+    ("meetings:history", "GET", url("meetings:history", mtg), TEAM_ADMIN),
     ("meetings:agenda_outcome", "POST", url("meetings:agenda_outcome", mtg), CHANGE),
     ("meetings:agenda_item_add", "POST", url("meetings:agenda_item_add", mtg), ATTEND),
     (

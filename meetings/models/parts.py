@@ -53,8 +53,9 @@ class Attendee(models.Model):
         active account, still a member of the meeting's team. Needs `meeting`."""
         return (
             self.user.is_active
-            and Membership.objects.filter(user_id=self.user_id, team_id=self.meeting.team_id)
-            .exists()
+            and Membership.objects.filter(
+                user_id=self.user_id, team_id=self.meeting.team_id
+            ).exists()
         )
 
     def acknowledge(self, *, now: datetime) -> bool:

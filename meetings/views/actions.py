@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.teams import current_membership
 
+from .. import services
 from ..forms import ActionItemFilterForm, ActionStatusForm
 from ..models import ActionItem, Meeting
 from .access import admin_team_ids, changeable_action_item, team_members
@@ -73,11 +74,15 @@ def action_item_status(request: HttpRequest, item_pk: int) -> HttpResponse:
     form = ActionStatusForm(request.POST)
     if form.is_valid():
         if form.cleaned_data["status"] == ActionItem.Status.DONE:
-            item.complete(now=timezone.now())
+            services.set_action_item_done(
+                item=item, done=True, by=request.user, now=timezone.now()
+            )
             # The messages partial already labels a success "Done:".
             messages.success(request, f"“{item.description[:60]}” marked done.")
         else:
-            item.reopen()
+            services.set_action_item_done(
+                item=item, done=False, by=request.user, now=timezone.now()
+            )
             messages.success(request, f"“{item.description[:60]}” reopened.")
     else:
         messages.error(request, "Choose done or open.")

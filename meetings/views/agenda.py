@@ -32,7 +32,10 @@ def agenda_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         return render_meeting(request, meeting, "agenda", outcome_form=form)
     with flashed(request, "Desired outcome saved."):
         services.set_desired_outcome(
-            meeting=meeting, text=form.cleaned_data["desired_outcome"], now=timezone.now()
+            meeting=meeting,
+            text=form.cleaned_data["desired_outcome"],
+            by=request.user,
+            now=timezone.now(),
         )
     return done(request, meeting, "agenda")
 
@@ -81,6 +84,7 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     owner=data["owner"],
                     timebox_minutes=data["timebox_minutes"],
                     notes=data["notes"],
+                    by=request.user,
                     now=timezone.now(),
                 )
             return done(request, meeting, "agenda", anchor=f"item-{item.pk}")
@@ -110,7 +114,7 @@ def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
         return done(request, meeting, "agenda")
     with flashed(request, f"Moved “{item.title}” {direction}."):
         services.move_agenda_item(
-            item=item, offset=-1 if direction == "up" else 1, now=timezone.now()
+            item=item, offset=-1 if direction == "up" else 1, by=request.user, now=timezone.now()
         )
     return done(request, meeting, "agenda", anchor=f"item-{item.pk}")
 
@@ -126,7 +130,7 @@ def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     if not own_point:
         require_meeting_change(request, meeting)
     with flashed(request, f"Removed “{item.title}”."):
-        services.remove_agenda_item(item=item, now=timezone.now())
+        services.remove_agenda_item(item=item, by=request.user, now=timezone.now())
     return done(request, meeting, "agenda")
 
 

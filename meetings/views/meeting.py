@@ -6,19 +6,20 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Team
+from accounts.models import AuditEvent, Team
 from accounts.teams import current_membership
 
 from .. import services
 from ..forms import MeetingForm
 from ..models import Meeting
-from .access import changeable_meeting, team_members, viewable_meeting
+from .access import changeable_meeting, membership_in, team_members, viewable_meeting
 from .rendering import done, flashed, local_times, render_meeting
 
 
@@ -173,3 +174,28 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     return render_meeting(request, meeting, "meeting")
+
+
+HISTORY_PAGE = 50
+
+
+@login_required
+@require_GET
+def meeting_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to the meeting, for the team's admins (403 to other members)."""
+    meeting = viewable_meeting(request, pk)
+    membership = membership_in(request, meeting.team_id)
+    if membership is None or not membership.is_admin:
+        raise PermissionDenied("Only the team's admins see a meeting's history.")
+    events = AuditEvent.objects.filter(team_id=meeting.team_id, meeting_id=meeting.pk)
+    page = Paginator(events, HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "meetings/history.html",
+        {
+            "meeting": meeting,
+            "events": page.object_list,
+            "page": page,
+            "zone_name": timezone.get_current_timezone_name(),
+        },
+    )

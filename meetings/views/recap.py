@@ -38,6 +38,7 @@ def recap_save(request: HttpRequest, pk: int) -> HttpResponse:
             notes=data["recap_notes"],
             no_action_items=data["no_action_items"],
             outcomes=form.outcomes(),
+            by=request.user,
             now=timezone.now(),
         )
     return done(request, meeting, "recap")
@@ -52,7 +53,7 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
         return render_meeting(request, meeting, "recap", decision_form=form)
     with flashed(request, "Decision recorded."):
         services.record_decision(
-            meeting=meeting, text=form.cleaned_data["text"], now=timezone.now()
+            meeting=meeting, text=form.cleaned_data["text"], by=request.user, now=timezone.now()
         )
     return done(request, meeting, "recap", anchor="decisions")
 
@@ -68,7 +69,10 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
         if form.is_valid():
             with flashed(request, "Decision saved."):
                 services.edit_decision(
-                    decision=decision, text=form.cleaned_data["text"], now=timezone.now()
+                    decision=decision,
+                    text=form.cleaned_data["text"],
+                    by=request.user,
+                    now=timezone.now(),
                 )
             return done(request, meeting, "recap", anchor="decisions")
     elif request.method == "GET":
@@ -91,7 +95,7 @@ def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResp
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     require_meeting_change(request, meeting)
     with flashed(request, "Decision removed."):
-        services.remove_decision(decision=decision, now=timezone.now())
+        services.remove_decision(decision=decision, by=request.user, now=timezone.now())
     return done(request, meeting, "recap", anchor="decisions")
 
 
@@ -134,6 +138,7 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     description=data["description"],
                     owner=data["owner"],
                     due_date=data["due_date"],
+                    by=request.user,
                     now=timezone.now(),
                 )
             return done(request, meeting, "recap", anchor="action-items")
@@ -157,7 +162,7 @@ def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     item = get_object_or_404(meeting.action_items, pk=item_pk)
     require_meeting_change(request, meeting)
     with flashed(request, "Action item removed."):
-        services.remove_action_item(item=item, now=timezone.now())
+        services.remove_action_item(item=item, by=request.user, now=timezone.now())
     return done(request, meeting, "recap", anchor="action-items")
 
 

@@ -22,7 +22,7 @@ from ..forms import (
     TalkingPointForm,
 )
 from ..models import Attendee, Meeting
-from .access import can_change_meeting, team_members
+from .access import can_change_meeting, membership_in, team_members
 
 
 def flash_problems(request: HttpRequest, error: ValidationError) -> None:
@@ -88,6 +88,9 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "action_items": action_items,
         "me": me,
         "can_edit": can_edit,
+        "is_team_admin": bool(
+            (membership := membership_in(request, meeting.team_id)) and membership.is_admin
+        ),
         "is_attendee": me is not None,
         "agenda_open": agenda_open,
         "can_propose": agenda_open and (can_edit or me is not None),

@@ -7,6 +7,8 @@ normal page or redirect, and that a refused submission changed nothing.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -234,7 +236,8 @@ def test_fuzz_sign_up(client, team, team_admin, data):
 )
 def test_fuzz_invitation_tokens(client, db, token):
     before = snapshot()
-    response = client.get(reverse("accounts:accept_invitation", args=[token]))
+    # Built by hand: reverse() refuses a token the URL pattern would not match.
+    response = client.get(f"/accounts/invitation/{quote(token, safe='')}/")
     assert response.status_code in {400, 404}
     assert snapshot() == before
 

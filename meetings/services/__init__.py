@@ -1,0 +1,68 @@
+"""Writes that span several models. Views, the admin, tasks and the seed call these.
+
+Each service takes keyword-only arguments and `now=` (so tests need no clock
+tricks), runs in one transaction, and returns the object it changed. Each
+change it makes is recorded in the audit trail (accounts/audit.py) in that same
+transaction: a refused or rolled-back change leaves no event.
+
+Modules: `meeting` (schedule, change, cancel), `agenda`, `recap`.
+"""
+
+from __future__ import annotations
+
+from .agenda import (
+    add_agenda_item,
+    amend_agenda,
+    edit_agenda_item,
+    move_agenda_item,
+    propose_agenda_item,
+    remove_agenda_item,
+    send_agenda,
+    set_desired_outcome,
+)
+from .meeting import cancel_meeting, create_meeting, require_members, update_meeting
+from .recap import (
+    CARRY_OVER_TASK,
+    acknowledge_recap,
+    add_action_item,
+    add_decision,
+    assign_action_item,
+    edit_action_item,
+    edit_decision,
+    publish_recap,
+    record_decision,
+    remove_action_item,
+    remove_decision,
+    save_and_publish_recap,
+    save_recap,
+    set_action_item_done,
+)
+
+__all__ = [
+    "CARRY_OVER_TASK",
+    "acknowledge_recap",
+    "add_action_item",
+    "add_agenda_item",
+    "add_decision",
+    "amend_agenda",
+    "assign_action_item",
+    "cancel_meeting",
+    "create_meeting",
+    "edit_action_item",
+    "edit_agenda_item",
+    "edit_decision",
+    "move_agenda_item",
+    "propose_agenda_item",
+    "publish_recap",
+    "record_decision",
+    "remove_action_item",
+    "remove_agenda_item",
+    "remove_decision",
+    "require_members",
+    "save_and_publish_recap",
+    "save_recap",
+    "send_agenda",
+    "set_action_item_done",
+    "set_desired_outcome",
+    "update_meeting",
+]
