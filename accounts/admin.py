@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 
 from .models import AuditEvent, Invitation, Membership, Team, User
 
@@ -39,8 +39,15 @@ class DeclaredFiltersOnly:
     Django's admin lets a query string filter on any field of the model with any
     lookup (`?title__regex=(`), and a lookup the database rejects is a 500. Only
     the declared list filters and date hierarchy are accepted, and no regular
-    expressions; anything else is refused as a bad request (400).
+    expressions; anything else is refused as a bad request (400). So is a NUL
+    byte anywhere in the query string: PostgreSQL cannot compare text with one,
+    so a filter or search on it would be a 500.
     """
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+            return HttpResponseBadRequest("This query contains a NUL byte.", content_type="text/plain")
+        return super().changelist_view(request, extra_context)
 
     def lookup_allowed(self, lookup: str, value, request=None) -> bool:
         declared = {self.date_hierarchy} | {_filter_name(item) for item in self.list_filter}

@@ -143,6 +143,13 @@ def test_no_admin_list_lookup_gets_a_server_error(client, db, page, lookup, valu
     assert status < 500, (status, page, lookup, value, params)
 
 
+@pytest.mark.parametrize("page", ADMIN_LISTS[:-1])
+@pytest.mark.parametrize("params", [{"state__exact": "\x00"}, {"q": "a\x00"}, {"\x00": "1"}])
+def test_a_nul_byte_in_an_admin_list_query_is_refused(client, db, page, params):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(page, params).status_code == 400
+
+
 def test_an_undeclared_admin_lookup_is_refused_not_run(client, db):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert client.get("/admin/meetings/meeting/", {"title__regex": "("}).status_code == 400

@@ -101,7 +101,7 @@ def parse(text: str, first_start: datetime) -> du.rrule:
         raise InvalidRule("A series repeats daily, weekly, monthly or yearly.")
     if "UNTIL" in params and params["UNTIL"].endswith("Z"):
         raise InvalidRule("UNTIL must be a local time (no Z): the series is kept in its zone.")
-    if "COUNT" in params and not params["COUNT"].isdigit():
+    if "COUNT" in params and not (params["COUNT"].isascii() and params["COUNT"].isdigit()):
         raise InvalidRule("COUNT must be a whole number.")
     if "COUNT" in params and int(params["COUNT"]) > MAX_COUNT:
         raise InvalidRule(f"A series has at most {MAX_COUNT} meetings.")

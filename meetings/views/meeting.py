@@ -35,7 +35,7 @@ def member_search(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404
     query = request.GET.get("q", "").strip()[:100]
-    chosen = {int(v) for v in request.GET.getlist("attendees") if v.isdigit()}
+    chosen = {int(v) for v in request.GET.getlist("attendees") if v.isascii() and v.isdigit()}
     members = [u for u in team_members(membership.team_id) if u.pk != request.user.pk]
     if query:
         needle = query.casefold()

@@ -134,6 +134,7 @@ def test_window_bounds_are_exclusive_then_inclusive():
         ("FREQ=WEEKLY;COUNT=100000", "at most"),
         ("FREQ=WEEKLY;UNTIL=20200101T000000", "never produces"),
         ("FREQ=WEEKLY;COUNT=x", "whole number"),
+        ("FREQ=WEEKLY;COUNT=²", "whole number"),
     ],
 )
 def test_bad_rules_are_refused_with_a_reason(text, message):
