@@ -23,10 +23,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
+from .http import safe_next
 from .forms import (
     EmailLoginForm,
     InviteForm,
@@ -81,20 +81,6 @@ def _open_invitations(membership: Membership):
         .select_related("invited_by")
         .order_by("email")
     )
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    """A local path to go back to, or the fallback (never another site, never a view name)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if (
-        target.startswith("/")
-        and not any(ord(char) < 32 for char in target)
-        and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-    ):
-        return target
-    return fallback
 
 
 def _role_choices_for(me: Membership) -> list[tuple[str, str]]:
@@ -307,7 +293,7 @@ def switch_team_view(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404("No such team.")
     messages.success(request, f"You are now working in {membership.team.name}.")
-    return HttpResponseRedirect(_safe_next(request, reverse("meetings:home")))
+    return HttpResponseRedirect(safe_next(request, reverse("meetings:home")))
 
 
 @login_required

@@ -7,9 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import safe_next
 from accounts.teams import current_membership
 
 from .. import services
@@ -90,7 +92,4 @@ def action_item_status(request: HttpRequest, item_pk: int) -> HttpResponse:
         item.overdue = item.is_overdue(timezone.localdate())
         item.can_change = True
         return render(request, "meetings/action_items.html#row", {"item": item, "row_only": True})
-    next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and not next_url.startswith("//"):
-        return redirect(next_url)
-    return redirect("meetings:action_items")
+    return redirect(safe_next(request, reverse("meetings:action_items")))

@@ -331,12 +331,16 @@ def test_bad_status_is_a_message(client, recapped, member):
     assert item.status == "open"
 
 
-def test_next_url_must_be_local(client, recapped, member):
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/\tx"]
+)
+def test_next_url_must_be_local(client, recapped, member, target):
     item = ActionItem.objects.filter(owner=member).first()
     client.force_login(member)
-    evil = client.post(url("action_item_status", item.pk),
-                       {"status": "done", "next": "//evil.example/"})  # fmt: skip
+    evil = client.post(url("action_item_status", item.pk), {"status": "done", "next": target})
     assert evil["Location"] == url("action_items")
+    local = client.post(url("action_item_status", item.pk), {"status": "open", "next": "/x/?a=1"})
+    assert local["Location"] == "/x/?a=1"
 
 
 @pytest.mark.parametrize("size", [10, 100])
