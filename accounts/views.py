@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import services
-from .http import safe_next
 from .forms import (
     EmailLoginForm,
     InviteForm,
@@ -37,6 +36,7 @@ from .forms import (
     SwitchTeamForm,
     TeamPolicyForm,
 )
+from .http import safe_next
 from .models import AuditEvent, Invitation, Membership, Role, User
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
 from .throttle import (
