@@ -43,14 +43,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# honcho gives each process its own PORT, so the web port travels as WEB_PORT and
+# every process (the worker writes the emailed links) gets the same SITE_URL.
+PORT ?= 8000
 run: export DEBUG ?= 1
+run: export WEB_PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Bookend is starting at http://127.0.0.1:$${PORT:-8000}/"
+	@echo "  Bookend is starting at $(SITE_URL)/"
 	@echo "  Log in as demo@example.com with password: demo   (admin: /admin/)"
-	@echo "  Emails are printed below (EMAIL_URL=consolemail://). Ctrl-C stops everything."
+	@echo "  Emails are summarized below and kept whole in var/mail/*.eml. Ctrl-C stops everything."
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 

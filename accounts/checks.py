@@ -9,6 +9,7 @@ it fail. Checked by `manage.py check --deploy` and at start-up by
 from __future__ import annotations
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core import checks
@@ -44,5 +45,25 @@ def static_files_collected(app_configs=None, **kwargs) -> list[checks.CheckMessa
             hint="Run `python manage.py collectstatic --noinput` (with the same "
             "settings and STATIC_ROOT) before starting the server.",
             id="bookend.E001",
+        )
+    ]
+
+
+# Backends that keep messages on this machine: right for `make run`, wrong in
+# production, where every agenda, recap and reminder would silently go nowhere.
+LOCAL_MAILERS = ("config.devmail.", "django.core.mail.backends.console.")
+
+
+@checks.register(checks.Tags.mail, deploy=True)
+def email_is_sent(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    backend = settings.MAILERS["default"]["BACKEND"]
+    if not backend.startswith(LOCAL_MAILERS):
+        return []
+    return [
+        checks.Warning(
+            f"E-mail is not sent anywhere ({backend}): agendas, recaps and "
+            "reminders would only be printed or written to var/mail/.",
+            hint="Set EMAIL_URL, e.g. smtp+tls://user:password@mail.example.com:587.",
+            id="bookend.W001",
         )
     ]

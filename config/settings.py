@@ -72,9 +72,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Absolute base URL for links in emails and calendar feeds, where no request exists.
-# In development `PORT=8790 make run` serves on that port, so the links follow it.
-_dev_port = env_int("PORT", 8000, minimum=1) if DEBUG else 8000
-SITE_URL = os.environ.get("SITE_URL", f"http://localhost:{_dev_port}").rstrip("/")
+# Never derived from PORT: process managers (honcho, platforms) give each process
+# its own PORT, and a worker's is not where anyone browses. `make run` sets SITE_URL
+# for web, worker and beat alike.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
 
@@ -224,14 +225,21 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Email (Django 6.1 mailers): https://docs.djangoproject.com/en/6.1/topics/email/
-# EMAIL_URL: consolemail:// prints messages (the `make run` default), smtp://host:port
-# for a real server, smtp+tls://user:password@host:587 with STARTTLS.
-try:
-    _email = env.email_url("EMAIL_URL", default="consolemail://")
-except (ImproperlyConfigured, KeyError, ValueError) as exc:
-    raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
+# EMAIL_URL: devmail:// (the default, for `make run`) prints a short summary of each
+# message and keeps it whole in var/mail/; consolemail:// prints raw MIME;
+# smtp://host:port for a real server, smtp+tls://user:password@host:587 with STARTTLS.
+_email_url = os.environ.get("EMAIL_URL", "devmail://")
+if _email_url == "devmail://":
+    _email = {"EMAIL_BACKEND": "config.devmail.EmailBackend"}
+else:
+    try:
+        _email = env.email_url("EMAIL_URL")
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
 _email_timeout = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 _mailer: dict = {"BACKEND": _email["EMAIL_BACKEND"]}
+if _email_url == "devmail://":
+    _mailer["OPTIONS"] = {"directory": VAR_DIR / "mail"}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     _mailer["OPTIONS"] = {
         "host": _email.get("EMAIL_HOST") or "localhost",
@@ -314,6 +322,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Exchange tables (broadcasts such as `celery inspect`); kombu's default is ./control.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The worker notices Ctrl-C only between polls (kombu's default is 1 s, on
+        # top of Celery's 2 s drain); a directory listing ten times a second is cheap.
+        "polling_interval": 0.1,
     }
 else:
     # Redis redelivers an unacknowledged message after this long; keep it well above

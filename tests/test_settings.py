@@ -40,7 +40,7 @@ def test_defaults_are_the_embedded_setup():
     assert debug == "False"
     assert engine == "django.db.backends.sqlite3"
     assert broker == "filesystem://"
-    assert mailer == "django.core.mail.backends.console.EmailBackend"
+    assert mailer == "config.devmail.EmailBackend"
     assert cache == "django.core.cache.backends.locmem.LocMemCache"
     assert (tz, use_tz, hosts.strip()) == ("UTC", "True", "[]")
 
@@ -109,6 +109,15 @@ def test_production_like_environment_passes_check_deploy(tmp_path):
     assert collected.returncode == 0, collected.stdout + collected.stderr
     result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_email_would_not_be_sent(tmp_path):
+    env = production_env(tmp_path)
+    del env["EMAIL_URL"]
+    assert run("manage.py", "collectstatic", "--noinput", "-v0", env=env).returncode == 0
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "bookend.W001" in result.stderr and "EMAIL_URL" in result.stderr
 
 
 def test_without_collected_static_files_start_up_stops_with_the_fix_in_the_message(tmp_path):

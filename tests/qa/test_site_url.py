@@ -1,4 +1,4 @@
-"""Links in emails point at the port `make run` really serves on."""
+"""Links in emails use SITE_URL, never a process's own PORT."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def site_url(**env: str) -> str:
     return result.stdout.strip()
 
 
-def test_make_run_on_another_port_links_to_that_port():
-    assert site_url(DEBUG="1", PORT="8790") == "http://localhost:8790"
+def test_a_process_port_never_becomes_the_site_address():
+    # honcho gives the worker PORT=5100: its links must still reach the web process.
+    assert site_url(DEBUG="1", PORT="5100") == "http://localhost:8000"
 
 
 def test_development_default_port_is_8000():
