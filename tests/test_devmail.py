@@ -12,9 +12,10 @@ from config.devmail import EmailBackend
 
 
 def test_prints_a_summary_and_keeps_the_whole_message(tmp_path):
-    body = "Desired outcome: pick a date\n\nOpen it: http://127.0.0.1:8000/meetings/7/\n" + (
-        "a long line of notes " * 20 + "\n"
-    ) * 10
+    body = (
+        "Desired outcome: pick a date\n\nOpen it: http://127.0.0.1:8000/meetings/7/\n"
+        + ("a long line of notes " * 20 + "\n") * 10
+    )
     message = EmailMultiAlternatives(
         "Agenda: Launch review", body, "Bookend <b@example.com>", ["ana@example.com"]
     )
