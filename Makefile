@@ -41,6 +41,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# axe-core (npm) checks accessibility inside the browser tests; only `make test` needs it.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is missing (apt-get install npm); the browser tests load axe-core from it." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
+
 install: $(STAMP)
 
 # honcho gives each process its own PORT, so the web port travels as WEB_PORT and
@@ -59,7 +66,7 @@ run: $(STAMP)
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	@command -v chromium >/dev/null || { echo "error: /usr/bin/chromium is missing (apt-get install chromium); browser tests need it." >&2; exit 1; }
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
@@ -89,4 +96,4 @@ soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) var artifacts
+	rm -rf $(VENV) var artifacts node_modules
