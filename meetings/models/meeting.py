@@ -360,6 +360,14 @@ class Meeting(models.Model):
             )
         return self.owes_recap()
 
+    def asks_acknowledgement_from(self, user_id: int, *, attended: bool) -> bool:
+        """Whether the recap asks this person to confirm they read it ("I have read
+        this"): attendees, except whoever wrote it (the organizer, or the admin who
+        published it), who would only be confirming their own words. An action-item
+        owner who was not there is told their items, not asked to confirm a
+        meeting they did not attend; there is no attendance to record it on."""
+        return attended and user_id not in (self.organizer_id, self.recap_published_by_id)
+
     def can_be_changed_by(self, user: User, membership: Membership | None = None) -> bool:
         """Only the organizer and the team's admins change a meeting.
 

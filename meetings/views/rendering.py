@@ -92,6 +92,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             (membership := membership_in(request, meeting.team_id)) and membership.is_admin
         ),
         "is_attendee": me is not None,
+        "asked_to_acknowledge": me is not None
+        and meeting.asks_acknowledgement_from(user.pk, attended=True),
         "agenda_open": agenda_open,
         "can_propose": agenda_open and (can_edit or me is not None),
         "recap_open": recap_open,

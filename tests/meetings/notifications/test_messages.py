@@ -165,13 +165,19 @@ def published(meeting, organizer, member, team, now):
     return meeting
 
 
-def test_recap_digest_leads_with_summary_and_groups_action_items_by_owner(published, member):
+def test_recap_digest_leads_with_the_owners_items_then_the_summary_and_the_others(
+    published, member, organizer
+):
     message = next(m for m in mail.outbox if m.to == [member.email])
-    assert message.subject.startswith("Recap: Weekly sync · 3 action items")
-    assert message.body.startswith("We ship on Friday.")
+    assert message.subject.startswith("Recap: Weekly sync · 2 action items for you")
     body = message.body
-    member_block = body[body.index(f"{member.name} (you)") :]
-    assert member_block.index("Fix bug") < member_block.index("Write notes")  # by due date
+    assert body.startswith("Your action items\n")
+    mine = body[: body.index("We ship on Friday.")]
+    assert mine.index("Fix bug") < mine.index("Write notes")  # by due date
+    assert "Tell support" not in mine
+    others = body[body.index("Everyone else's action items") :]
+    assert organizer.name in others and "Tell support" in others
+    assert "Fix bug" not in others  # each item once
     assert "Ship Friday" in body
     assert "<strong>Friday</strong>" in html_of(message)
 
