@@ -35,6 +35,14 @@ class RuleBroken(ValidationError):
     """
 
 
+class NothingChanged(RuleBroken):
+    """An amendment of an agenda that says what attendees already have: nothing to
+    send. Not a mistake; pages show it as information."""
+
+
+NOTHING_CHANGED = "Nothing changed since the agenda was sent; no one was emailed."
+
+
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def for_user(self, user: User) -> MeetingQuerySet:
         """Meetings of the teams `user` belongs to: the tenancy boundary."""
@@ -437,13 +445,18 @@ class Meeting(models.Model):
 
     @transaction.atomic
     def amend_agenda(self, *, by: User, now: datetime) -> None:
-        """Rule 3: a sent agenda can change before the start; the first send time is kept."""
+        """Rule 3: a sent agenda can change before the start; the first send time is kept.
+        An amendment must change something attendees see (`NothingChanged` otherwise)."""
         row = self.locked()
         problems = row.agenda_problems(now)
         if not row.agenda_sent_at:
             problems.insert(0, "The agenda has not been sent yet; send it first.")
         if problems:
             raise RuleBroken(problems)
+        from .parts import AgendaVersion  # parts builds on this module
+
+        if AgendaVersion.attendees_have(row):
+            raise NothingChanged(NOTHING_CHANGED)
         row.agenda_amended_at = now
         row.sequence += 1
         row.save(update_fields=["agenda_amended_at", "sequence"])

@@ -127,6 +127,7 @@ def test_agenda_invitation_parses_back_with_uid_sequence_people_and_timezone(
 
 def test_amended_agenda_invitation_keeps_uid_and_raises_sequence(sent_agenda, organizer, now):
     mail.outbox.clear()
+    services.add_agenda_item(meeting=sent_agenda, title="Late addition", added_by=organizer)
     services.amend_agenda(meeting=sent_agenda, by=organizer, now=now + timedelta(hours=1))
     deliver_all(now + timedelta(hours=1))
     event = Calendar.from_ical(ics_of(mail.outbox[0])).walk("VEVENT")[0]
@@ -275,6 +276,7 @@ def test_meeting_unsubscribe_declines_and_stops_agenda_digests(
     Client().post(url.replace("http://localhost:8000", ""))
     assert Attendee.objects.get(meeting=sent_agenda, user=member).rsvp == "no"
     mail.outbox.clear()
+    services.add_agenda_item(meeting=sent_agenda, title="Late addition", added_by=organizer)
     services.amend_agenda(meeting=sent_agenda, by=organizer, now=now + timedelta(hours=1))
     deliver_all(now + timedelta(hours=1))
     assert [m.to for m in mail.outbox] == [[organizer.email]]
