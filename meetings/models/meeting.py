@@ -445,18 +445,13 @@ class Meeting(models.Model):
 
     @transaction.atomic
     def amend_agenda(self, *, by: User, now: datetime) -> None:
-        """Rule 3: a sent agenda can change before the start; the first send time is kept.
-        An amendment must change something attendees see (`NothingChanged` otherwise)."""
+        """Rule 3: a sent agenda can change before the start; the first send time is kept."""
         row = self.locked()
         problems = row.agenda_problems(now)
         if not row.agenda_sent_at:
             problems.insert(0, "The agenda has not been sent yet; send it first.")
         if problems:
             raise RuleBroken(problems)
-        from .parts import AgendaVersion  # parts builds on this module
-
-        if AgendaVersion.attendees_have(row):
-            raise NothingChanged(NOTHING_CHANGED)
         row.agenda_amended_at = now
         row.sequence += 1
         row.save(update_fields=["agenda_amended_at", "sequence"])
