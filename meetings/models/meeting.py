@@ -316,6 +316,12 @@ class Meeting(models.Model):
         """Rule 5: an action item is due on or after the meeting's (local) day."""
         return due >= self.local_date
 
+    def suggested_due_date(self, now: datetime) -> date:
+        """What a new action item's due date starts as: the organizer's next working
+        day after today, so an item written into a late recap does not start out
+        overdue; never before the meeting's day (rule 5)."""
+        return max(self.organizer.next_working_day(now), self.local_date)
+
     def agenda_closed_reason(self, now: datetime) -> str:
         """Rule 3: the agenda can change until the start, never once canceled; "" while open."""
         if self.canceled_at:

@@ -127,7 +127,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             members=members,
             meeting=meeting,
             prefix="action",
-            initial={"due_date": meeting.local_date},
+            initial={"due_date": meeting.suggested_due_date(now)},
         ),
         "zone_name": timezone.get_current_timezone_name(),
     }
