@@ -379,8 +379,13 @@ def test_the_suggested_due_date_is_never_before_the_meetings_own_day(team, organ
     organizer.time_zone = "Pacific/Honolulu"  # UTC-10
     organizer.save(update_fields=["time_zone"])
     start = timezone.now() - timedelta(hours=2)
-    meeting = MeetingFactory(team=team, organizer=organizer, starts_at=start,
-                             time_zone="Pacific/Kiritimati", now=start - timedelta(days=1))  # fmt: skip
+    meeting = MeetingFactory(
+        team=team,
+        organizer=organizer,
+        starts_at=start,
+        time_zone="Pacific/Kiritimati",
+        now=start - timedelta(days=1),
+    )
     now = timezone.now()
     suggested = meeting.suggested_due_date(now)
     assert suggested >= meeting.local_date
