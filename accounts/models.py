@@ -206,6 +206,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 return min(found)
         return moment  # unreachable with at least one working day; never delay forever
 
+    def next_working_day(self, moment: datetime) -> date:
+        """The first of this user's working days after the (local) day of `moment`."""
+        zone = self.zone
+        tomorrow = moment.astimezone(zone).date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, time.min, tzinfo=zone)
+        return self.next_working_moment(start).astimezone(zone).date()
+
     @property
     def calendar_feed_url(self) -> str:
         """The secret address of this user's calendar feed, for the profile page.

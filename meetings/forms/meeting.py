@@ -41,7 +41,8 @@ class MemberChoiceField(forms.TypedChoiceField):
     def __init__(self, *, members: Sequence[User], blank_label: str = "", **kwargs) -> None:
         self.members = {u.pk: u for u in members}
         choices = [(u.pk, u.name) for u in members]
-        if not kwargs.get("required", True):
+        if blank_label or not kwargs.get("required", True):
+            # Required with a blank label: nobody is chosen until someone is.
             choices = [("", blank_label or "Nobody"), *choices]
         super().__init__(choices=choices, coerce=int, empty_value=None, **kwargs)
 
@@ -224,7 +225,12 @@ class ActionItemForm(forms.Form):
     def __init__(self, *args, members: Sequence[User], meeting: Meeting, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.meeting = meeting
-        self.fields["owner"] = MemberChoiceField(members=members)
+        # No owner preset: the first name in the list was assigned by mistake too often.
+        self.fields["owner"] = MemberChoiceField(
+            members=members,
+            blank_label="Choose…",
+            error_messages={"required": "Choose who owns this action item."},
+        )
         self.order_fields(["description", "owner", "due_date"])
 
     def clean_due_date(self) -> date | None:

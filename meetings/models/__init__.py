@@ -1,6 +1,13 @@
 """The meetings app's models, one module per area; import them from here."""
 
-from .meeting import ENDS_AFTER_START, Meeting, MeetingQuerySet, RuleBroken
+from .meeting import (
+    ENDS_AFTER_START,
+    NOTHING_CHANGED,
+    Meeting,
+    MeetingQuerySet,
+    NothingChanged,
+    RuleBroken,
+)
 from .notification import DeliveryPause, Notification, NotificationKind, NotificationState
 from .parts import (
     ActionItem,
@@ -29,6 +36,8 @@ __all__ = [
     "DeliveryPause",
     "Meeting",
     "MeetingQuerySet",
+    "NOTHING_CHANGED",
+    "NothingChanged",
     "Notification",
     "NotificationKind",
     "NotificationState",

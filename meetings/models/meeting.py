@@ -35,6 +35,14 @@ class RuleBroken(ValidationError):
     """
 
 
+class NothingChanged(RuleBroken):
+    """An amendment of an agenda that says what attendees already have: nothing to
+    send. Not a mistake; pages show it as information."""
+
+
+NOTHING_CHANGED = "Nothing changed since the agenda was sent; no one was emailed."
+
+
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def for_user(self, user: User) -> MeetingQuerySet:
         """Meetings of the teams `user` belongs to: the tenancy boundary."""
@@ -308,6 +316,12 @@ class Meeting(models.Model):
         """Rule 5: an action item is due on or after the meeting's (local) day."""
         return due >= self.local_date
 
+    def suggested_due_date(self, now: datetime) -> date:
+        """What a new action item's due date starts as: the organizer's next working
+        day after today, so an item written into a late recap does not start out
+        overdue; never before the meeting's day (rule 5)."""
+        return max(self.organizer.next_working_day(now), self.local_date)
+
     def agenda_closed_reason(self, now: datetime) -> str:
         """Rule 3: the agenda can change until the start, never once canceled; "" while open."""
         if self.canceled_at:
@@ -359,6 +373,14 @@ class Meeting(models.Model):
                 and self.created_at < self.starts_at
             )
         return self.owes_recap()
+
+    def asks_acknowledgement_from(self, user_id: int, *, attended: bool) -> bool:
+        """Whether the recap asks this person to confirm they read it ("I have read
+        this"): attendees, except whoever wrote it (the organizer, or the admin who
+        published it), who would only be confirming their own words. An action-item
+        owner who was not there is told their items, not asked to confirm a
+        meeting they did not attend; there is no attendance to record it on."""
+        return attended and user_id not in (self.organizer_id, self.recap_published_by_id)
 
     def can_be_changed_by(self, user: User, membership: Membership | None = None) -> bool:
         """Only the organizer and the team's admins change a meeting.

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User
 
 from .meeting import Meeting, RuleBroken
+from .notification import Notification
 
 
 class Rsvp(models.TextChoices):
@@ -301,10 +303,13 @@ class AgendaVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.meeting} v{self.sequence}"
 
-    @classmethod
-    def keep(cls, meeting: Meeting, *, now: datetime) -> AgendaVersion:
-        """The agenda as it stands, kept unless the last kept version says the same."""
-        items = [
+    @staticmethod
+    def items_of(meeting: Meeting, items: Iterable[AgendaItem] | None = None) -> list[dict]:
+        """The agenda's items as a digest shows them. `items`: the meeting's agenda
+        items with their owners, when the caller has loaded them already."""
+        if items is None:
+            items = meeting.agenda_items.select_related("owner")
+        return [
             {
                 "id": item.pk,
                 "title": item.title,
@@ -312,16 +317,57 @@ class AgendaVersion(models.Model):
                 "timebox": item.timebox_minutes,
                 "notes": item.notes,
             }
-            for item in meeting.agenda_items.select_related("owner")
+            for item in items
         ]
+
+    def shows_the_same_as(
+        self, meeting: Meeting, items: Iterable[AgendaItem] | None = None
+    ) -> bool:
+        """Whether the agenda as it stands says exactly what this version said: the one
+        rule of "nothing changed" (the title, times and place go out when they change,
+        through the meeting's own update; they are not the agenda's to send)."""
+        return (self.desired_outcome, self.items) == (
+            meeting.desired_outcome,
+            self.items_of(meeting, items),
+        )
+
+    @classmethod
+    def attendees_have(cls, meeting: Meeting, items: Iterable[AgendaItem] | None = None) -> bool:
+        """Whether every attendee was last sent the agenda as it stands: then an
+        amendment has nothing to tell anyone. Each attendee's last agenda digest is
+        matched to the version kept when it was queued (a newcomer may hold a later
+        version than the others). Two queries whatever the size of the meeting."""
+        last_digest = Notification.objects.filter(
+            meeting=meeting, kind=Notification.Kind.AGENDA_DIGEST, recipient=OuterRef("user")
+        ).order_by("-created_at")
+        received = set(
+            Attendee.objects.filter(meeting=meeting, user__is_active=True)
+            .annotate(last=Subquery(last_digest.values("created_at")[:1]))
+            .values_list("last", flat=True)
+        )
+        if not received or None in received:
+            return False  # someone never got it
+        versions = list(cls.objects.filter(meeting=meeting).order_by("created_at", "pk"))
+        if items is None:
+            items = meeting.agenda_items.select_related("owner")
+        items = list(items)
+        for moment in received:
+            kept = [v for v in versions if v.created_at <= moment]
+            if not kept or not kept[-1].shows_the_same_as(meeting, items):
+                return False
+        return True
+
+    @classmethod
+    def keep(cls, meeting: Meeting, *, now: datetime) -> AgendaVersion:
+        """The agenda as it stands, kept unless the last kept version says the same."""
         last = cls.objects.filter(meeting=meeting).order_by("-created_at", "-pk").first()
-        if last and (last.desired_outcome, last.items) == (meeting.desired_outcome, items):
+        if last and last.shows_the_same_as(meeting):
             return last
         return cls.objects.create(
             meeting=meeting,
             sequence=meeting.sequence,
             desired_outcome=meeting.desired_outcome,
-            items=items,
+            items=cls.items_of(meeting),
             created_at=now,
         )
 

@@ -70,7 +70,7 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
         .annotate(for_user=F("attendees__user_id"))
         .order_by("-recap_published_at", "pk")
     ):
-        if meeting.recap_published_by_id != meeting.for_user:
+        if meeting.asks_acknowledgement_from(meeting.for_user, attended=True):
             to_acknowledge[meeting.for_user].append(meeting)
     open_items: dict[int, list[ActionItem]] = defaultdict(list)
     for item in (

@@ -1,36 +1,48 @@
-"""Digest rows in the outbox: one per attendee on agenda and recap, and the daily digest."""
+"""Digest rows in the outbox: one per attendee on agenda, one per attendee and action-item
+owner on recap, and the daily digest."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
 
-from ..models import Attendee, Meeting, Notification
+from ..models import Meeting, Notification
 from .daily import daily_digest_contents, digest_is_empty
 from .outbox import Row, enqueue, insert_notifications
 from .stages import Kind
 
 
 def queue_meeting_digest(meeting: Meeting, *, kind: str, stage: str, now: datetime) -> list[int]:
-    """Queue one digest per attendee (agenda on send and amend, recap on publish).
+    """Queue one digest per recipient (agenda on send and amend, recap on publish).
 
     Called inside the transition's transaction: a rollback queues nothing, and
     delivery starts after commit. Digests are not held for working hours: an
     agenda or recap is news about a shared meeting, the recipient reads it when
     they come online.
     """
-    recipient_ids = list(
-        Attendee.objects.filter(meeting=meeting, user__is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
-    rows = [Row(kind, stage, uid, meeting.pk, now) for uid in recipient_ids]
+    rows = [Row(kind, stage, uid, meeting.pk, now) for uid in digest_recipient_ids(meeting, kind)]
     new_ids = insert_notifications(rows, now=now)
     enqueue(new_ids, now=now)
     return new_ids
+
+
+def digest_recipient_ids(meeting: Meeting, kind: str) -> list[int]:
+    """Who a meeting's digest goes to, each person once: its active attendees, and
+    for a recap every action-item owner too, whether or not they attended (an owner
+    who was not there would otherwise never learn of their items)."""
+    reached = Q(attendances__meeting=meeting)
+    if kind == Kind.RECAP_DIGEST:
+        reached |= Q(action_items__meeting=meeting)
+    return list(
+        User.objects.filter(reached, is_active=True)
+        .order_by("pk")
+        .distinct()
+        .values_list("pk", flat=True)
+    )
 
 
 def digest_is_due(user: User, now: datetime) -> bool:

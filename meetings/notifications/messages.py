@@ -259,7 +259,7 @@ def acknowledge_url(attendee: Attendee, *, now: datetime) -> str:
 
 
 def _recap_digest_shared(meeting_id: int) -> dict:
-    """The part of a recap digest every attendee shares."""
+    """The part of a recap digest every recipient shares."""
     meeting = (
         Meeting.objects.select_related("organizer", "team")
         .prefetch_related(
@@ -292,19 +292,32 @@ def _recap_digest_shared(meeting_id: int) -> dict:
 def recap_digest(
     notification: Notification, *, now: datetime, cache: MeetingCache | None = None
 ) -> EmailMultiAlternatives | None:
+    """The recap, to an attendee or to an action-item owner who was not there; an
+    owner reads their own items first."""
     shared = _shared(cache, Kind.RECAP_DIGEST, notification.meeting_id, _recap_digest_shared)
     meeting = shared["meeting"]
     if not meeting.recap_published_at or meeting.canceled_at:
         return None
     recipient = notification.recipient
     attendee = _attendee(meeting, recipient)
-    unsubscribe_url, headers = unsubscribe_headers(
-        recipient, list_name="meeting", now=now, meeting=meeting
-    )
+    own = next((g for g in shared["groups"] if g["owner"].pk == recipient.pk), None)
+    headers: dict[str, str] = {}
+    unsubscribe_url = ""
+    if attendee is not None:
+        # The meeting's list is its attendees': an owner who was not there is on no
+        # list, and this one message is about work assigned to them.
+        unsubscribe_url, headers = unsubscribe_headers(
+            recipient, list_name="meeting", now=now, meeting=meeting
+        )
+    asks = meeting.asks_acknowledgement_from(recipient.pk, attended=attendee is not None)
     context = {
         **_base_context(recipient, now),
         **shared,
-        "acknowledge_url": acknowledge_url(attendee, now=now) if attendee else "",
+        "attended": attendee is not None,
+        "own_items": own["items"] if own else [],
+        "other_groups": [g for g in shared["groups"] if g is not own],
+        "action_items_url": site_url(reverse("meetings:action_items")),
+        "acknowledge_url": acknowledge_url(attendee, now=now) if asks and attendee else "",
         "acknowledged": bool(attendee and attendee.acknowledged_at),
         "unsubscribe_url": unsubscribe_url,
     }

@@ -17,7 +17,15 @@ from accounts import audit
 from accounts.models import User
 
 from .. import notifications
-from ..models import AgendaItem, AgendaVersion, Meeting, Notification, RuleBroken
+from ..models import (
+    NOTHING_CHANGED,
+    AgendaItem,
+    AgendaVersion,
+    Meeting,
+    NothingChanged,
+    Notification,
+    RuleBroken,
+)
 from .meeting import record, require_members
 
 ITEM_FIELDS = ("title", "owner", "timebox_minutes", "notes")
@@ -93,7 +101,12 @@ def send_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
 
 @transaction.atomic
 def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
-    """Every amendment bumps SEQUENCE and is one new digest per attendee."""
+    """Every amendment bumps SEQUENCE and is one new digest per attendee. One that
+    changes nothing attendees see raises `NothingChanged` and sends nothing."""
+    # Locked until the end: nothing can change between this check and the send.
+    row = meeting.locked()
+    if row.agenda_sent_at and row.agenda_is_open(now) and AgendaVersion.attendees_have(row):
+        raise NothingChanged(NOTHING_CHANGED)
     meeting.amend_agenda(by=by, now=now)
     _queue_agenda_digest(meeting, now=now)
     record(meeting, by, "agenda.amended", f"Sent the changed agenda of “{meeting.title}”",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import AgendaItemForm, OutcomeForm, TalkingPointForm
+from ..models import NothingChanged
 from .access import (
     can_change_meeting,
     changeable_meeting,
@@ -147,6 +148,9 @@ def agenda_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def agenda_amend(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = changeable_meeting(request, pk)
-    with flashed(request, "Changes sent to every attendee."):
-        services.amend_agenda(meeting=meeting, by=request.user, now=timezone.now())
+    try:
+        with flashed(request, "Changes sent to every attendee."):
+            services.amend_agenda(meeting=meeting, by=request.user, now=timezone.now())
+    except NothingChanged as unchanged:  # not a mistake: said as information
+        messages.info(request, unchanged.message)
     return done(request, meeting, "meeting", anchor="agenda")

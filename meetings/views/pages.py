@@ -46,7 +46,10 @@ def home(request: HttpRequest) -> HttpResponse:
         Attendee.objects.filter(
             user=user,
             acknowledged_at__isnull=True,
-            meeting__in=mine.filter(recap_published_at__isnull=False).exclude(organizer=user),
+            # Meeting.asks_acknowledgement_from in SQL: not one's own recap.
+            meeting__in=mine.filter(recap_published_at__isnull=False)
+            .exclude(organizer=user)
+            .exclude(recap_published_by=user),
         )
         .select_related("meeting", "meeting__organizer")
         .order_by("-meeting__recap_published_at")[:20]

@@ -21,7 +21,7 @@ from ..forms import (
     RecapForm,
     TalkingPointForm,
 )
-from ..models import Attendee, Meeting
+from ..models import AgendaVersion, Attendee, Meeting, NothingChanged
 from .access import can_change_meeting, membership_in, team_members
 
 
@@ -34,9 +34,12 @@ def flash_problems(request: HttpRequest, error: ValidationError) -> None:
 @contextmanager
 def flashed(request: HttpRequest, success: str) -> Iterator[None]:
     """Around one service call: `success` when it went through, one message per
-    broken rule when it refused (the refusal is handled here, not raised)."""
+    broken rule when it refused (the refusal is handled here, not raised).
+    `NothingChanged` is not a refusal: it is raised for the caller to say so."""
     try:
         yield
+    except NothingChanged:
+        raise
     except ValidationError as error:
         flash_problems(request, error)
     else:
@@ -78,9 +81,18 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         missing.append("a desired outcome")
     if not items:
         missing.append("at least one item")
+    # Whether attendees lack what the agenda now says: "Send changes" is then the next
+    # step (two queries, only for whoever may send it).
+    agenda_unsent = (
+        can_edit
+        and agenda_open
+        and bool(meeting.agenda_sent_at)
+        and not AgendaVersion.attendees_have(meeting, items)
+    )
     context = {
         "meeting": meeting,
         "status": status,
+        "agenda_unsent": agenda_unsent,
         "attendees": attendees,
         "local_times": local_times(meeting, attendees),
         "items": items,
@@ -92,6 +104,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             (membership := membership_in(request, meeting.team_id)) and membership.is_admin
         ),
         "is_attendee": me is not None,
+        "asked_to_acknowledge": me is not None
+        and meeting.asks_acknowledgement_from(user.pk, attended=True),
         "agenda_open": agenda_open,
         "can_propose": agenda_open and (can_edit or me is not None),
         "recap_open": recap_open,
@@ -113,7 +127,7 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             members=members,
             meeting=meeting,
             prefix="action",
-            initial={"due_date": meeting.local_date},
+            initial={"due_date": meeting.suggested_due_date(now)},
         ),
         "zone_name": timezone.get_current_timezone_name(),
     }

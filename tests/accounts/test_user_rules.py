@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -51,6 +51,28 @@ def test_next_working_moment_waits_over_the_weekend_in_local_time():
     monday_nine = datetime(2026, 3, 9, 3, 30, tzinfo=UTC)  # 09:00 in Kolkata
     assert user.next_working_moment(friday_evening) == monday_nine
     assert user.next_working_moment(monday_nine) == monday_nine
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), date(2026, 3, 5)),  # Wed -> Thu
+        (datetime(2026, 3, 6, 8, 0, tzinfo=UTC), date(2026, 3, 9)),  # Fri -> Mon
+        (datetime(2026, 3, 7, 8, 0, tzinfo=UTC), date(2026, 3, 9)),  # Sat -> Mon
+        # 23:30 on Thursday in UTC is already Friday in Kolkata: the next is Monday.
+        (datetime(2026, 3, 5, 23, 30, tzinfo=UTC), date(2026, 3, 9)),
+    ],
+)
+def test_next_working_day_is_after_the_local_today(moment, expected):
+    user = UserFactory(time_zone="Asia/Kolkata")  # Mon-Fri
+    assert user.next_working_day(moment) == expected
+
+
+def test_next_working_day_follows_the_users_own_working_days():
+    user = UserFactory(time_zone="Europe/Berlin", work_days=0b0100010)  # Tue and Sat
+    tuesday = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    assert user.next_working_day(tuesday) == date(2026, 3, 7)
+    assert user.next_working_day(datetime(2026, 3, 7, 12, 0, tzinfo=UTC)) == date(2026, 3, 10)
 
 
 def test_next_working_moment_follows_dst_change():

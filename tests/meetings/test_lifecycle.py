@@ -32,6 +32,8 @@ def test_meeting_lifecycle_from_draft_to_acknowledged_recap(
     second = services.add_agenda_item(meeting=meeting, title="Go/no-go", added_by=member)
     assert (first.position, second.position) == (0, 1)
     services.send_agenda(meeting=meeting, by=organizer, now=now + timedelta(hours=1))
+    services.edit_agenda_item(item=first, title=first.title, owner=member, timebox_minutes=25,
+                              notes="", by=organizer, now=now + timedelta(hours=2))  # fmt: skip
     services.amend_agenda(meeting=meeting, by=organizer, now=now + timedelta(hours=2))
     assert meeting.status_at(now + timedelta(hours=3)) == Meeting.Status.AGENDA_SENT
     assert meeting.sequence == 2

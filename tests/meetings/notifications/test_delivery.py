@@ -123,6 +123,7 @@ def test_every_amendment_is_one_new_digest_per_attendee(
     ready_agenda(meeting, by=organizer)
     with django_capture_on_commit_callbacks(execute=True):
         services.send_agenda(meeting=meeting, by=organizer, now=now)
+    services.add_agenda_item(meeting=meeting, title="Late addition", added_by=organizer)
     with django_capture_on_commit_callbacks(execute=True):
         services.amend_agenda(meeting=meeting, by=organizer, now=now + timedelta(hours=1))
     stages = sorted(Notification.objects.values_list("stage", flat=True))

@@ -127,6 +127,7 @@ def test_agenda_invitation_parses_back_with_uid_sequence_people_and_timezone(
 
 def test_amended_agenda_invitation_keeps_uid_and_raises_sequence(sent_agenda, organizer, now):
     mail.outbox.clear()
+    services.add_agenda_item(meeting=sent_agenda, title="Late addition", added_by=organizer)
     services.amend_agenda(meeting=sent_agenda, by=organizer, now=now + timedelta(hours=1))
     deliver_all(now + timedelta(hours=1))
     event = Calendar.from_ical(ics_of(mail.outbox[0])).walk("VEVENT")[0]
@@ -165,13 +166,19 @@ def published(meeting, organizer, member, team, now):
     return meeting
 
 
-def test_recap_digest_leads_with_summary_and_groups_action_items_by_owner(published, member):
+def test_recap_digest_leads_with_the_owners_items_then_the_summary_and_the_others(
+    published, member, organizer
+):
     message = next(m for m in mail.outbox if m.to == [member.email])
-    assert message.subject.startswith("Recap: Weekly sync · 3 action items")
-    assert message.body.startswith("We ship on Friday.")
+    assert message.subject.startswith("Recap: Weekly sync · 2 action items for you")
     body = message.body
-    member_block = body[body.index(f"{member.name} (you)") :]
-    assert member_block.index("Fix bug") < member_block.index("Write notes")  # by due date
+    assert body.startswith("Your action items\n")
+    mine = body[: body.index("We ship on Friday.")]
+    assert mine.index("Fix bug") < mine.index("Write notes")  # by due date
+    assert "Tell support" not in mine
+    others = body[body.index("Everyone else's action items") :]
+    assert organizer.name in others and "Tell support" in others
+    assert "Fix bug" not in others  # each item once
     assert "Ship Friday" in body
     assert "<strong>Friday</strong>" in html_of(message)
 
@@ -269,6 +276,7 @@ def test_meeting_unsubscribe_declines_and_stops_agenda_digests(
     Client().post(url.replace("http://localhost:8000", ""))
     assert Attendee.objects.get(meeting=sent_agenda, user=member).rsvp == "no"
     mail.outbox.clear()
+    services.add_agenda_item(meeting=sent_agenda, title="Late addition", added_by=organizer)
     services.amend_agenda(meeting=sent_agenda, by=organizer, now=now + timedelta(hours=1))
     deliver_all(now + timedelta(hours=1))
     assert [m.to for m in mail.outbox] == [[organizer.email]]

@@ -379,3 +379,154 @@ def test_add_item_form_refuses_a_second_submit_and_typing_while_saving(
     for name in ('name="new-title"', 'name="new-notes"', 'id="add-item"'):
         assert name in fieldset
     assert "Saving…" in fieldset
+
+
+# -- issue 11, item 4: an amendment that changes nothing sends nothing -----------------
+
+NOTHING = "Nothing changed since the agenda was sent; no one was emailed."
+
+
+def amend_button(page: str) -> str:
+    start = page.index('id="amend-agenda"')
+    return page[page.rindex("<button", 0, start) : page.index(">", start) + 1]
+
+
+def sent(meeting, organizer, items: int = 1):
+    from meetings import services
+
+    ready_agenda(meeting, by=organizer, items=items)
+    services.send_agenda(meeting=meeting, by=organizer, now=timezone.now())
+    meeting.refresh_from_db()
+    return meeting
+
+
+def test_amend_with_nothing_changed_emails_no_one_and_says_so(
+    as_organizer, upcoming, organizer, htmx
+):
+    from accounts.audit import AuditEvent
+    from meetings.models import Notification
+
+    sent(upcoming, organizer)
+    queued = Notification.objects.count()
+    response = as_organizer.post(url("agenda_amend", upcoming.pk), follow=True)
+    assert messages_of(response) == [NOTHING]
+    assert f"Info:</span> {NOTHING}" in response.content.decode()  # not a "Problem:"
+    response = as_organizer.post(url("agenda_amend", upcoming.pk), headers=htmx)
+    assert f"Info:</span> {NOTHING}" in response.content.decode()
+    assert Notification.objects.count() == queued
+    upcoming.refresh_from_db()
+    assert (upcoming.sequence, upcoming.agenda_amended_at) == (1, None)
+    assert not AuditEvent.objects.filter(action="agenda.amended").exists()
+
+
+def test_a_change_undone_before_sending_is_nothing_changed(as_organizer, upcoming, organizer):
+    from meetings import services
+    from meetings.models import Notification
+
+    sent(upcoming, organizer)
+    item = upcoming.agenda_items.get()
+    queued = Notification.objects.count()
+    for title in ("Renamed", item.title):
+        services.edit_agenda_item(item=item, title=title, owner=None, timebox_minutes=None,
+                                  notes="", by=organizer, now=timezone.now())  # fmt: skip
+    response = as_organizer.post(url("agenda_amend", upcoming.pk))
+    assert messages_of(response) == [NOTHING]
+    assert Notification.objects.count() == queued
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["title", "owner", "timebox", "notes", "outcome", "order", "added", "removed"],
+)
+def test_any_change_attendees_see_is_sent(as_organizer, upcoming, organizer, member, change):
+    from meetings import services
+    from meetings.models import Notification
+
+    sent(upcoming, organizer, items=2)
+    first, second = upcoming.agenda_items.order_by("position")
+    now = timezone.now()
+    edit = {"item": first, "title": first.title, "owner": None, "timebox_minutes": None,
+            "notes": "", "by": organizer, "now": now}  # fmt: skip
+    if change == "outcome":
+        services.set_desired_outcome(meeting=upcoming, text="Another bottom line", now=now)
+    elif change == "order":
+        services.move_agenda_item(item=second, offset=-1, now=now)
+    elif change == "added":
+        services.add_agenda_item(meeting=upcoming, title="New", added_by=organizer)
+    elif change == "removed":
+        services.remove_agenda_item(item=second, now=now)
+    else:
+        edit.update({"title": "Renamed" if change == "title" else first.title,
+                     "owner": member if change == "owner" else None,
+                     "timebox_minutes": 15 if change == "timebox" else None,
+                     "notes": "More" if change == "notes" else ""})  # fmt: skip
+        services.edit_agenda_item(**edit)
+    response = as_organizer.post(url("agenda_amend", upcoming.pk))
+    assert messages_of(response) == ["Changes sent to every attendee."]
+    assert Notification.objects.filter(stage="2").count() == 2
+
+
+def test_a_newcomer_who_got_the_latest_does_not_hide_changes_from_the_others(
+    as_organizer, upcoming, organizer, member, team
+):
+    from meetings import services
+    from meetings.models import Notification
+    from tests.factories import MembershipFactory, UserFactory
+
+    sent(upcoming, organizer)
+    services.add_agenda_item(meeting=upcoming, title="Late addition", added_by=organizer)
+    newcomer = UserFactory()
+    MembershipFactory(user=newcomer, team=team)
+    services.update_meeting(
+        meeting=upcoming, by=organizer, title=upcoming.title, starts_at=upcoming.starts_at,
+        ends_at=upcoming.ends_at, location=upcoming.location, attendees=[member, newcomer],
+        now=timezone.now(),
+    )  # fmt: skip
+    assert Notification.objects.filter(recipient=newcomer).count() == 1
+    page = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert "secondary" not in amend_button(page)  # the others lack the new item
+    response = as_organizer.post(url("agenda_amend", upcoming.pk))
+    assert messages_of(response) == ["Changes sent to every attendee."]
+    assert set(Notification.objects.filter(stage="2").values_list("recipient", flat=True)) == {
+        organizer.pk,
+        member.pk,
+        newcomer.pk,
+    }
+
+
+def test_send_changes_is_the_primary_button_only_while_attendees_lack_the_agenda(
+    as_organizer, upcoming, organizer
+):
+    sent(upcoming, organizer)
+    page = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert 'class="secondary"' in amend_button(page)
+    assert "Attendees have this agenda as it stands." in page
+    as_organizer.post(url("agenda_item_add", upcoming.pk), {"new-title": "Late addition"})
+    page = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert "secondary" not in amend_button(page)
+    assert "attendees do not have these changes yet" in page
+    as_organizer.post(url("agenda_amend", upcoming.pk))
+    page = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert 'class="secondary"' in amend_button(page)
+
+
+def test_sent_agenda_page_query_count_does_not_grow(client, team, organizer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import MembershipFactory, UserFactory
+
+    counts = []
+    client.force_login(organizer)
+    for size in (1, 12):
+        people = UserFactory.create_batch(size)
+        for person in people:
+            MembershipFactory(user=person, team=team)
+        meeting = MeetingFactory(team=team, organizer=organizer, attendees=people)
+        sent(meeting, organizer, items=size)
+        client.get(url("detail", meeting.pk))  # warm the session
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("detail", meeting.pk))
+        assert 'id="amend-agenda"' in response.content.decode()
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]

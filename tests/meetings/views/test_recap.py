@@ -333,3 +333,61 @@ def test_edit_forms_are_not_offered_once_locked(as_organizer, ended, organizer):
     published(ended, organizer)
     response = as_organizer.get(url("decision_edit", ended.pk, decision.pk))
     assert "The recap can no longer change." in messages_of(response)
+
+
+# -- issue 11, item 7: recap defaults that do not invite mistakes ------------------------
+
+
+def next_working_day_by_hand(user, moment):
+    """Counted independently of User.next_working_moment: tomorrow, then day by day."""
+    day = moment.astimezone(user.zone).date() + timedelta(days=1)
+    while not user.work_days & (1 << day.weekday()):
+        day += timedelta(days=1)
+    return day
+
+
+def test_new_action_item_starts_with_no_owner_and_due_the_organizers_next_working_day(
+    as_organizer, ended, organizer
+):
+    organizer.work_days = 0b0010101  # Mon, Wed, Fri: the next working day is not always tomorrow
+    organizer.save(update_fields=["work_days"])
+    page = as_organizer.get(url("detail", ended.pk)).content.decode()
+    owner = page[page.index('name="action-owner"') :]
+    owner = owner[: owner.index("</select>")]
+    assert "required" in owner[: owner.index(">")]
+    first_option = owner[owner.index("<option") : owner.index("</option>")]
+    assert 'value=""' in first_option and "Choose…" in first_option
+    assert "selected" not in owner.replace(first_option, "")  # nobody preset
+    expected = next_working_day_by_hand(organizer, timezone.now())
+    assert expected > ended.local_date  # not the meeting day
+    assert f'name="action-due_date" value="{expected.isoformat()}"' in page
+
+
+def test_an_action_item_without_an_owner_is_refused_and_nothing_is_saved(
+    as_organizer, ended, htmx
+):
+    data = {"action-description": "Book the room", "action-owner": "",
+            "action-due_date": ended.local_date.isoformat()}  # fmt: skip
+    response = as_organizer.post(url("action_item_add", ended.pk), data, headers=htmx)
+    assert response.status_code == 200
+    assert "Choose who owns this action item." in response.content.decode()
+    assert not ActionItem.objects.filter(meeting=ended).exists()
+
+
+def test_the_suggested_due_date_is_never_before_the_meetings_own_day(team, organizer):
+    """A meeting held where the day is already later than the organizer's today."""
+    organizer.time_zone = "Pacific/Honolulu"  # UTC-10
+    organizer.save(update_fields=["time_zone"])
+    start = timezone.now() - timedelta(hours=2)
+    meeting = MeetingFactory(
+        team=team,
+        organizer=organizer,
+        starts_at=start,
+        time_zone="Pacific/Kiritimati",
+        now=start - timedelta(days=1),
+    )
+    now = timezone.now()
+    suggested = meeting.suggested_due_date(now)
+    assert suggested >= meeting.local_date
+    assert meeting.accepts_due_date(suggested)
+    assert suggested == max(next_working_day_by_hand(organizer, now), meeting.local_date)
