@@ -60,6 +60,25 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
             )
         )
 
+    def upcoming_then_past(self, now: datetime) -> MeetingQuerySet:
+        """Meetings not yet over, soonest first, then the ones that are, latest first.
+
+        Annotates `is_past`. For the later group the first sort key is NULL (equal
+        for all), so the descending start decides.
+        """
+        return self.annotate(
+            is_past=Case(
+                When(ends_at__gt=now, then=Value(False)),
+                default=Value(True),
+                output_field=models.BooleanField(),
+            )
+        ).order_by(
+            "is_past",
+            Case(When(is_past=False, then=F("starts_at"))).asc(),
+            F("starts_at").desc(),
+            "pk",
+        )
+
     def upcoming(self, now: datetime) -> MeetingQuerySet:
         return self.filter(starts_at__gt=now, canceled_at__isnull=True)
 

@@ -89,7 +89,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         .for_team(membership.team)
         .with_status(now)
         .select_related("organizer")
-        .order_by("-starts_at", "-pk")
+        .upcoming_then_past(now)
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

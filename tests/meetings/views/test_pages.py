@@ -375,3 +375,37 @@ def test_video_link_is_clickable_but_script_links_are_not(client, organizer, upc
     upcoming.save()
     body = client.get(url("detail", upcoming.pk)).content.decode()
     assert 'href="javascript' not in body and "<b>x</b>" not in body
+
+
+def test_list_shows_upcoming_soonest_first_then_past_latest_first(client, organizer, team):
+    now = timezone.now()
+    for days, title in [(40, "January"), (1, "Tomorrow"), (7, "Next week")]:
+        MeetingFactory(team=team, organizer=organizer, title=title, now=now,
+                       starts_at=now + timedelta(days=days))  # fmt: skip
+    for hours, title in [(24 * 30, "Last month"), (3, "This morning"), (24 * 2, "Two days ago")]:
+        past_meeting(team, organizer, hours_ago=hours, title=title)
+    client.force_login(organizer)
+    response = client.get(url("list"))
+    titles = [m.title for m in response.context["page"].object_list]
+    assert titles == [
+        "Tomorrow", "Next week", "January", "This morning", "Two days ago", "Last month",
+    ]  # fmt: skip
+    body = response.content.decode()
+    assert body.index("Upcoming, soonest first") < body.index("Tomorrow")
+    assert (
+        body.index("January") < body.index("Past, most recent first") < body.index("This morning")
+    )
+
+
+def test_list_order_holds_across_pages(client, organizer, team):
+    now = timezone.now()
+    for i in range(22):
+        MeetingFactory(team=team, organizer=organizer, title=f"Soon{i:02}", now=now,
+                       starts_at=now + timedelta(days=i + 1))  # fmt: skip
+    for i in range(3):
+        past_meeting(team, organizer, hours_ago=24 * (i + 1), title=f"Gone{i}")
+    client.force_login(organizer)
+    first = [m.title for m in client.get(url("list")).context["page"].object_list]
+    second = [m.title for m in client.get(url("list"), {"page": 2}).context["page"].object_list]
+    assert first == [f"Soon{i:02}" for i in range(20)]
+    assert second == ["Soon20", "Soon21", "Gone0", "Gone1", "Gone2"]
