@@ -6,12 +6,14 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import timezone
 
 from accounts.forms import TimeZoneField
 from accounts.models import Team, User
 
-from ..models import AgendaTemplate, TemplateItem
+from ..models import AgendaTemplate, Meeting, TemplateItem
 from ..series import recurrence
 
 FREQUENCIES = [(recurrence.WEEKLY, "Weekly"), (recurrence.MONTHLY, "Monthly")]
@@ -156,6 +158,24 @@ class SeriesForm(RepeatFields):
         else:
             data.setdefault("duration_minutes", str(int((end - start).total_seconds() // 60)))
         return data
+
+    def working_hours_notes(self, *, viewer: User) -> list[str]:
+        """Who else would meet outside their working hours in the meetings this series
+        schedules now (up to the horizon): a warning, never an error."""
+        data = getattr(self, "cleaned_data", {})
+        if not all(data.get(k) for k in ("rrule", "first_start", "duration", "time_zone")):
+            return []
+        now = timezone.now()
+        found = recurrence.occurrences(
+            data["rrule"],
+            data["first_start"],
+            data["time_zone"],
+            after=now,
+            until=now + timedelta(days=settings.SERIES_HORIZON_DAYS),
+        )
+        spans = [(start, start + data["duration"]) for _local, start in found]
+        people = [p for p in data.get("attendees") or [] if p.pk != viewer.pk]
+        return Meeting.working_hours_notes(people, spans) if spans else []
 
     def clean(self) -> dict:
         data = super().clean()

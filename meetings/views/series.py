@@ -93,10 +93,16 @@ def series_create(request: HttpRequest) -> HttpResponse:
                     f"“{series.title}” is set up, but no meeting of it falls in the next "
                     f"{settings.SERIES_HORIZON_DAYS} days; check its first date and end.",
                 )
+            for note in form.working_hours_notes(viewer=request.user):
+                messages.warning(request, f"Outside working hours for {note}.")
             return redirect("meetings:series_detail", pk=series.pk)
     status = 400 if request.method == "POST" else 200
+    notes = form.working_hours_notes(viewer=request.user) if form.is_bound else []
     return render(
-        request, "meetings/series/form.html", {"form": form, "team": team}, status=status
+        request,
+        "meetings/series/form.html",
+        {"form": form, "team": team, "hours_notes": notes},
+        status=status,
     )
 
 
