@@ -73,9 +73,9 @@ for (const select of document.querySelectorAll("select[data-zone-picker]")) {
   filter.type = "search";
   filter.id = `${select.id}_filter`;
   filter.className = "zone-filter";
-  filter.placeholder = "Find a zone: city, region or UTC+05:30";
+  filter.placeholder = "Filter: city, region or UTC+05:30";
   filter.autocomplete = "off";
-  filter.setAttribute("aria-label", "Find a time zone");
+  filter.setAttribute("aria-label", "Filter zones");
   filter.setAttribute("aria-controls", select.id);
   const count = document.createElement("span");
   count.className = "muted small zone-filter-count";
