@@ -167,8 +167,11 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
 def hours_check(request: HttpRequest) -> HttpResponse:
     """The live "outside working hours" notice of the meeting and series forms: htmx
     sends the form as it stands whenever a field changes. Reads only."""
-    meeting_id = request.GET.get("meeting", "")
-    if meeting_id.isascii() and meeting_id.isdigit():
+    if "meeting" in request.GET:  # the edit form
+        meeting_id = request.GET["meeting"]
+        # A bigint at most: a longer number is no meeting, not a database error.
+        if not (meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) < 19):
+            raise Http404
         meeting = changeable_meeting(request, int(meeting_id))
         team, organizer = meeting.team, meeting.organizer
     else:

@@ -172,3 +172,9 @@ def test_series_form_shows_the_same_notice_live_and_after_a_refusal(client, orga
     assert refused.status_code == 400 and not Series.objects.exists()
     body = refused.content.decode()
     assert body.index("Ken (Tokyo): Sun 01:00") < body.index("Create series</button>")
+
+
+@pytest.mark.parametrize("value", ["abc", "9" * 30, "-1", "١٢"])
+def test_live_check_with_a_bad_meeting_id_is_404(client, organizer, value):
+    client.force_login(organizer)
+    assert client.get(reverse("meetings:hours_check"), {"meeting": value}).status_code == 404
