@@ -8,7 +8,9 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
+from . import zones
 from .models import (
     WEEKDAY_NAMES,
     Membership,
@@ -23,36 +25,52 @@ from .models import (
 MAX_POLICY_HOURS = 24 * 60  # 60 days: beyond that a reminder is no use to anyone
 
 
-def time_zone_choices() -> list[str]:
-    return sorted(available_time_zones())
-
-
-class TimeZoneInput(forms.TextInput):
-    """A text box with a <datalist> of IANA zones: type "Berl" and pick Europe/Berlin."""
-
-    # In the app's templates/: the default form renderer reads app template dirs.
-    template_name = "accounts/widgets/time_zone_input.html"
+class TimeZoneSelect(forms.Select):
+    """A <select> of zones grouped by region. bookend.js adds a filter box above it
+    (400 options are too many for a select's own typeahead) and, with
+    data-guess-zone, picks the browser's zone while the field has no value."""
 
     def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-
-    def get_context(self, name: str, value, attrs) -> dict:
-        context = super().get_context(name, value, attrs)
-        widget = context["widget"]
-        widget["list_id"] = f"{widget['attrs'].get('id') or name}_zones"
-        widget["attrs"]["list"] = widget["list_id"]
-        widget["zones"] = time_zone_choices()
-        return context
+        super().__init__({"data-zone-picker": "", **(attrs or {})})
 
 
-class TimeZoneField(forms.CharField):
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("max_length", 64)
-        kwargs.setdefault("widget", TimeZoneInput)
+class TimeZoneField(forms.ChoiceField):
+    """The one time zone picker: profile, sign-up and recurring meetings.
+
+    Offers the canonical IANA names (accounts.zones); `keep()` adds a valid
+    legacy name someone already has, so saving a form never changes it unasked.
+    """
+
+    widget = TimeZoneSelect
+    default_error_messages = {
+        "invalid_choice": "“%(value)s” is not a known time zone; pick one from the list, "
+        "such as Europe/Berlin.",
+    }
+
+    def __init__(self, *, blank_label: str = "", **kwargs) -> None:
         kwargs.setdefault(
-            "help_text", "Start typing a city, such as Berlin or Kolkata, and pick from the list."
+            "help_text", "Type part of a city or region, such as Berlin or Kolkata, to find it."
         )
-        super().__init__(validators=[validate_time_zone], **kwargs)
+        super().__init__(choices=self._choices_now, **kwargs)
+        self.blank_label = blank_label
+        self.kept: tuple[str, ...] = ()
+
+    def _choices_now(self) -> list:
+        choices = zones.grouped_choices(timezone.now(), self.kept)
+        return [("", self.blank_label), *choices] if self.blank_label else choices
+
+    def keep(self, name: str) -> None:
+        if name in available_time_zones():
+            self.kept = (name,)
+            self.choices = self._choices_now  # the widget holds its own copy
+
+    def valid_value(self, value) -> bool:
+        return value in zones.canonical_time_zones() or value in self.kept
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value:
+            validate_time_zone(value)
 
 
 class NormalizedEmailField(forms.EmailField):
@@ -117,6 +135,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"].keep(self.instance.time_zone)
         bits = self.instance.work_days
         self.initial["work_days"] = [str(d) for d in range(7) if bits & (1 << d)]
 
@@ -234,9 +253,11 @@ class SignUpForm(forms.Form):
     display_name = forms.CharField(
         label="Your name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    # data-guess-zone: bookend.js fills in the browser's zone while the box is untouched.
+    # data-guess-zone: bookend.js picks the browser's zone while nothing is chosen.
     time_zone = TimeZoneField(
-        label="Your time zone", initial="UTC", widget=TimeZoneInput({"data-guess-zone": ""})
+        label="Your time zone",
+        blank_label="Pick your time zone",
+        widget=TimeZoneSelect({"data-guess-zone": ""}),
     )
     password1 = forms.CharField(
         label="Password",

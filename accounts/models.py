@@ -179,6 +179,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         local = moment.astimezone(self.zone)
         return self.works_on(local.date()) and self.work_start <= local.time() < self.work_end
 
+    def outside_working_hours(self, starts_at: datetime, ends_at: datetime) -> str:
+        """Why a meeting from `starts_at` to `ends_at` falls outside this user's working
+        hours, in their local time ("Sun 01:00–01:30, not a working day"), or "".
+
+        Inside means `is_working_at` holds at the start and at the last second.
+        """
+        last = max(starts_at, ends_at - timedelta(seconds=1))
+        if self.is_working_at(starts_at) and self.is_working_at(last):
+            return ""
+        zone = self.zone
+        start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        when = f"{WEEKDAY_NAMES[start.weekday()]} {start:%H:%M}–{end:%H:%M}"
+        hours = f"{self.work_start:%H:%M}–{self.work_end:%H:%M}"
+        if not self.works_on(start.date()):
+            return f"{when}, not a working day for them"
+        if start.time() < self.work_start:
+            return f"{when}, before their working hours ({hours})"
+        if self.is_working_at(starts_at):
+            return f"{when}, runs past their working hours ({hours})"
+        return f"{when}, after their working hours ({hours})"
+
     def next_working_moment(self, moment: datetime) -> datetime:
         """The first instant at or after `moment` inside this user's working hours.
 

@@ -90,6 +90,7 @@ urlpatterns = [
     path("meetings/", pages.meeting_list, name="list"),
     path("meetings/new/", meeting.meeting_create, name="create"),
     path("meetings/members/", meeting.member_search, name="member_search"),
+    path("meetings/hours-check/", meeting.hours_check, name="hours_check"),
     path("meetings/<int:pk>/", include(meeting_patterns)),
     path("series/", include(series_patterns)),
     # Action items across meetings.

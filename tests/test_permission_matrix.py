@@ -242,6 +242,7 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
     ("meetings:list", "GET", url("meetings:list"), SIGNED_IN),
     ("meetings:create", "GET", url("meetings:create"), SIGNED_IN),
     ("meetings:member_search", "GET", url("meetings:member_search"), SIGNED_IN),
+    ("meetings:hours_check", "GET", url("meetings:hours_check"), SIGNED_IN),
     ("meetings:action_items", "GET", url("meetings:action_items"), SIGNED_IN),
     ("meetings:detail", "GET", url("meetings:detail", mtg), READ),
     ("meetings:meeting_ics", "GET", url("meetings:meeting_ics", mtg), READ),

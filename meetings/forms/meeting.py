@@ -95,6 +95,18 @@ class MeetingForm(forms.Form):
                 self.add_error("end_time", problem)
         return data
 
+    def working_hours_notes(self, *, organizer: User, viewer: User) -> list[str]:
+        """Who else would meet outside their working hours (a warning, not an error).
+
+        Works on a partly valid form too (the live check sends it as it is typed);
+        a meeting recorded after the fact warns nobody.
+        """
+        data = getattr(self, "cleaned_data", {})
+        if "starts_at" not in data or data["starts_at"] <= timezone.now():
+            return []
+        people = [p for p in [organizer, *data.get("attendees", [])] if p.pk != viewer.pk]
+        return Meeting.working_hours_notes(people, [(data["starts_at"], data["ends_at"])])
+
     @classmethod
     def initial_for(cls, meeting: Meeting) -> dict:
         start = timezone.localtime(meeting.starts_at)

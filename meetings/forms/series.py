@@ -6,21 +6,20 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import timezone
 
-from accounts.models import Team, User, available_time_zones
+from accounts.forms import TimeZoneField
+from accounts.models import Team, User
 
-from ..models import AgendaTemplate, TemplateItem
+from ..models import AgendaTemplate, Meeting, TemplateItem
 from ..series import recurrence
 
 FREQUENCIES = [(recurrence.WEEKLY, "Weekly"), (recurrence.MONTHLY, "Monthly")]
 WEEKDAYS = [(str(n), label) for n, label in enumerate(recurrence.WEEKDAY_FULL)]
 ORDINAL_CHOICES = [(str(n), label) for n, label in recurrence.ORDINALS.items()]
 ENDS = [("never", "Never"), ("on", "On a date"), ("after", "After a number of meetings")]
-
-
-def zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_time_zones())]
 
 
 class RepeatFields(forms.Form):
@@ -92,9 +91,10 @@ class SeriesForm(RepeatFields):
     duration_minutes = forms.IntegerField(
         label="Length (minutes)", min_value=5, max_value=480, initial=30
     )
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Time zone",
-        help_text="The meeting stays at this local time when clocks change.",
+        help_text="The meeting stays at this local time when clocks change. "
+        "Type part of a city or region to find it.",
     )
     location = forms.CharField(label="Location or video link", max_length=500, required=False)
     attendees = forms.ModelMultipleChoiceField(
@@ -130,7 +130,7 @@ class SeriesForm(RepeatFields):
     def __init__(self, *args, team: Team, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.team = team
-        self.fields["time_zone"].choices = zone_choices()
+        self.fields["time_zone"].keep(user.time_zone)
         self.fields["time_zone"].initial = user.time_zone
         self.fields["attendees"].queryset = User.objects.filter(memberships__team=team).exclude(
             pk=user.pk
@@ -158,6 +158,24 @@ class SeriesForm(RepeatFields):
         else:
             data.setdefault("duration_minutes", str(int((end - start).total_seconds() // 60)))
         return data
+
+    def working_hours_notes(self, *, viewer: User) -> list[str]:
+        """Who else would meet outside their working hours in the meetings this series
+        schedules now (up to the horizon): a warning, never an error."""
+        data = getattr(self, "cleaned_data", {})
+        if not all(data.get(k) for k in ("rrule", "first_start", "duration", "time_zone")):
+            return []
+        now = timezone.now()
+        found = recurrence.occurrences(
+            data["rrule"],
+            data["first_start"],
+            data["time_zone"],
+            after=now,
+            until=now + timedelta(days=settings.SERIES_HORIZON_DAYS),
+        )
+        spans = [(start, start + data["duration"]) for _local, start in found]
+        people = [p for p in data.get("attendees") or [] if p.pk != viewer.pk]
+        return Meeting.working_hours_notes(people, spans) if spans else []
 
     def clean(self) -> dict:
         data = super().clean()

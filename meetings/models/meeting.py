@@ -11,6 +11,7 @@ from timestamps (never stored) both in Python (`Meeting.status_at`) and in SQL
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -66,6 +67,25 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
                 default=Value(S.AWAITING_RECAP),
                 output_field=models.CharField(),
             )
+        )
+
+    def upcoming_then_past(self, now: datetime) -> MeetingQuerySet:
+        """Meetings not yet over, soonest first, then the ones that are, latest first.
+
+        Annotates `is_past`. For the later group the first sort key is NULL (equal
+        for all), so the descending start decides.
+        """
+        return self.annotate(
+            is_past=Case(
+                When(ends_at__gt=now, then=Value(False)),
+                default=Value(True),
+                output_field=models.BooleanField(),
+            )
+        ).order_by(
+            "is_past",
+            Case(When(is_past=False, then=F("starts_at"))).asc(),
+            F("starts_at").desc(),
+            "pk",
         )
 
     def upcoming(self, now: datetime) -> MeetingQuerySet:
@@ -311,6 +331,29 @@ class Meeting(models.Model):
     def times_problems(starts_at: datetime, ends_at: datetime) -> list[str]:
         """Rule 1, `meeting_ends_after_start` in Python, for forms and services."""
         return [] if ends_at > starts_at else [ENDS_AFTER_START]
+
+    @staticmethod
+    def working_hours_notes(
+        people: Iterable[User], spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[str]:
+        """Who would meet outside their working hours, one line each: a warning for
+        the organizer, never a refusal (people do agree to an early call).
+
+        `spans` are (start, end) pairs: one meeting, or the meetings of a series;
+        each person's first clash is named, with how many meetings clash.
+        """
+        notes = []
+        for person in people:
+            clashes = [
+                why for start, end in spans if (why := person.outside_working_hours(start, end))
+            ]
+            if not clashes:
+                continue
+            line = f"{person.name} ({person.city}): {clashes[0]}"
+            if len(spans) > 1:
+                line += f"; {len(clashes)} of {len(spans)} meetings"
+            notes.append(line)
+        return notes
 
     def accepts_due_date(self, due: date) -> bool:
         """Rule 5: an action item is due on or after the meeting's (local) day."""

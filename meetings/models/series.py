@@ -93,6 +93,14 @@ class Series(models.Model):
         """The meetings of this series and of the ones it was split from."""
         return Meeting.objects.filter(series_id__in=self.lineage_ids())
 
+    def upcoming_meetings(self, now: datetime) -> MeetingQuerySet:
+        """The meetings still to come, canceled ones included, soonest first.
+
+        The series page lists exactly these and "N meetings are scheduled" counts
+        those of them not canceled, so the two always agree.
+        """
+        return self.lineage_meetings().filter(starts_at__gt=now).order_by("starts_at", "pk")
+
     @property
     def own_template(self) -> AgendaTemplate | None:
         """The series' own agenda template, if it has one."""

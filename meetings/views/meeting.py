@@ -17,7 +17,7 @@ from accounts.models import AuditEvent, Team
 from accounts.teams import current_membership
 
 from .. import services
-from ..forms import MeetingForm
+from ..forms import MeetingForm, SeriesForm
 from ..models import Meeting
 from .access import changeable_meeting, membership_in, team_members, viewable_meeting
 from .rendering import done, flashed, local_times, render_meeting
@@ -113,10 +113,12 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
         team = meeting.team
     members = team_members(team.pk)
     organizer = meeting.organizer if meeting else request.user
+    attendees = list(meeting.attendees.select_related("user")) if meeting else []
     if request.method == "POST":
         form = MeetingForm(request.POST, members=members, organizer=organizer)
         if form.is_valid():
             now = timezone.now()
+            hours_notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
             try:
                 if meeting is None:
                     meeting, message = _create(request, team, form.cleaned_data, now)
@@ -127,10 +129,22 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
                     form.add_error(None, problem)
             else:
                 messages.success(request, message)
+                # Saved and flagged: a warning, not a second step to confirm.
+                for note in hours_notes:
+                    messages.warning(request, f"Outside working hours for {note}.")
                 return redirect("meetings:detail", meeting.pk)
+        hours_notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
     else:
         initial = MeetingForm.initial_for(meeting) if meeting else MeetingForm.initial_new()
         form = MeetingForm(initial=initial, members=members, organizer=organizer)
+        hours_notes = (
+            Meeting.working_hours_notes(
+                [a.user for a in attendees if a.user_id != request.user.pk],
+                [(meeting.starts_at, meeting.ends_at)],
+            )
+            if meeting and meeting.starts_at > timezone.now()
+            else []
+        )
     chosen = {str(v) for v in (form["attendees"].value() or [])}
     options = [(u, str(u.pk) in chosen) for u in members if u.pk != organizer.pk]
     return render(
@@ -142,11 +156,38 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
             "team": team,
             "options": options,
             "zone_name": timezone.get_current_timezone_name(),
-            "local_times": local_times(meeting, list(meeting.attendees.select_related("user")))
-            if meeting
-            else [],
+            "local_times": local_times(meeting, attendees) if meeting else [],
+            "hours_notes": hours_notes,
         },
     )
+
+
+@login_required
+@require_GET
+def hours_check(request: HttpRequest) -> HttpResponse:
+    """The live "outside working hours" notice of the meeting and series forms: htmx
+    sends the form as it stands whenever a field changes. Reads only."""
+    if "meeting" in request.GET:  # the edit form
+        meeting_id = request.GET["meeting"]
+        # A bigint at most: a longer number is no meeting, not a database error.
+        if not (meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) < 19):
+            raise Http404
+        meeting = changeable_meeting(request, int(meeting_id))
+        team, organizer = meeting.team, meeting.organizer
+    else:
+        membership = current_membership(request)
+        if membership is None:
+            raise Http404
+        team, organizer = membership.team, request.user
+    if "first_date" in request.GET:  # the series form
+        series_form = SeriesForm(request.GET, team=team, user=request.user)
+        series_form.is_valid()
+        notes = series_form.working_hours_notes(viewer=request.user)
+    else:
+        form = MeetingForm(request.GET, members=team_members(team.pk), organizer=organizer)
+        form.is_valid()
+        notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
+    return render(request, "meetings/_hours_check.html", {"hours_notes": notes})
 
 
 @login_required

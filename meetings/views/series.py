@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -27,7 +28,6 @@ from ..models import ActionItem, Decision, Meeting, RuleBroken, Series
 from ..series import recurrence
 from .access import changeable_series, series_meeting, viewable_series
 
-UPCOMING = 8
 PAST = 8
 RUNNING_LIST = 50
 
@@ -80,11 +80,12 @@ def series_create(request: HttpRequest) -> HttpResponse:
         except RuleBroken as exc:
             form.add_error(None, _problems(exc))
         else:
-            count = series.meetings.count()
+            count = series.upcoming_meetings(timezone.now()).filter(canceled_at=None).count()
             if count:
                 messages.success(
                     request,
-                    f"“{series.title}” is set up; {count} meetings are scheduled so far.",
+                    f"“{series.title}” is set up; {count} meeting{pluralize(count)} "
+                    f"{pluralize(count, 'is,are')} scheduled so far.",
                 )
             else:
                 messages.warning(
@@ -92,10 +93,16 @@ def series_create(request: HttpRequest) -> HttpResponse:
                     f"“{series.title}” is set up, but no meeting of it falls in the next "
                     f"{settings.SERIES_HORIZON_DAYS} days; check its first date and end.",
                 )
+            for note in form.working_hours_notes(viewer=request.user):
+                messages.warning(request, f"Outside working hours for {note}.")
             return redirect("meetings:series_detail", pk=series.pk)
     status = 400 if request.method == "POST" else 200
+    notes = form.working_hours_notes(viewer=request.user) if form.is_bound else []
     return render(
-        request, "meetings/series/form.html", {"form": form, "team": team}, status=status
+        request,
+        "meetings/series/form.html",
+        {"form": form, "team": team, "hours_notes": notes},
+        status=status,
     )
 
 
@@ -104,9 +111,9 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     series = viewable_series(request, pk)
     now = timezone.now()
     meetings = series.lineage_meetings()
-    upcoming = list(
-        meetings.filter(starts_at__gt=now).with_status(now).order_by("starts_at", "pk")[:UPCOMING]
-    )
+    # All of them: generation stops at the horizon, so the list is bounded.
+    upcoming = list(series.upcoming_meetings(now).with_status(now))
+    canceled = sum(m.status == Meeting.Status.CANCELED for m in upcoming)
     past = list(
         meetings.filter(starts_at__lte=now).with_status(now).order_by("-starts_at", "-pk")[:PAST]
     )
@@ -130,6 +137,9 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "series": series,
             "rule": recurrence.describe(series.rrule, series.local_first_start),
             "upcoming": upcoming,
+            "scheduled": len(upcoming) - canceled,
+            "canceled": canceled,
+            "horizon_days": settings.SERIES_HORIZON_DAYS,
             "past": past,
             "decisions": decisions,
             "open_items": open_items,

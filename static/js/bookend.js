@@ -61,12 +61,48 @@ document.addEventListener("htmx:afterSwap", () => {
   }
 });
 
-// Sign-up: start the time zone box at the browser's zone instead of UTC.
-for (const input of document.querySelectorAll("input[data-guess-zone]")) {
+// Time zone pickers: a filter box above the long <select>, and the browser's zone
+// picked while nothing is chosen yet (data-guess-zone).
+for (const select of document.querySelectorAll("select[data-zone-picker]")) {
   const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (guess && input.value === "UTC" && input.list && input.list.querySelector(`option[value="${CSS.escape(guess)}"]`)) {
-    input.value = guess;
+  if ("guessZone" in select.dataset && !select.value && guess) {
+    const match = [...select.options].find((option) => option.value === guess);
+    if (match) select.value = guess;
   }
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.id = `${select.id}_filter`;
+  filter.className = "zone-filter";
+  filter.placeholder = "Filter: city, region or UTC+05:30";
+  filter.autocomplete = "off";
+  filter.setAttribute("aria-label", "Filter zones");
+  filter.setAttribute("aria-controls", select.id);
+  const count = document.createElement("span");
+  count.className = "muted small zone-filter-count";
+  count.setAttribute("aria-live", "polite");
+  select.before(filter, count);
+  filter.addEventListener("input", () => {
+    const words = filter.value.trim().toLowerCase().replaceAll("_", " ").split(/\s+/).filter(Boolean);
+    let shown = 0;
+    let first = null;
+    for (const option of select.options) {
+      const text = `${option.value.replaceAll("_", " ")} ${option.text}`.toLowerCase();
+      const hit = option.value !== "" && words.every((word) => text.includes(word));
+      option.hidden = words.length > 0 && !hit;
+      if (!option.hidden && option.value) {
+        shown += 1;
+        first = first || option;
+      }
+    }
+    for (const group of select.querySelectorAll("optgroup")) {
+      group.hidden = [...group.children].every((option) => option.hidden);
+    }
+    // Typing narrows and chooses: the first match is selected unless the current
+    // choice still matches, so "Kolk" then Tab is enough.
+    const current = select.selectedOptions[0];
+    if (first && (!current || current.hidden || !current.value)) select.value = first.value;
+    count.textContent = words.length ? `${shown} match${shown === 1 ? "" : "es"}` : "";
+  });
 }
 
 // After a refused full-page submit, put the cursor in the first field to fix.

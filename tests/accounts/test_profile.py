@@ -22,11 +22,12 @@ def profile_data(**overrides):
     } | overrides
 
 
-def test_profile_page_offers_a_searchable_zone_list(member_client):
+def test_profile_page_offers_the_zone_picker_with_my_zone_chosen(member_client, member):
     body = member_client.get(reverse("accounts:profile")).content.decode()
-    assert 'list="id_time_zone_zones"' in body
-    assert '<datalist id="id_time_zone_zones">' in body
-    assert '<option value="America/Argentina/Buenos_Aires">' in body
+    assert '<select name="time_zone"' in body and "data-zone-picker" in body
+    assert '<optgroup label="America">' in body
+    assert 'value="America/Argentina/Buenos_Aires"' in body
+    assert f'value="{member.time_zone}" selected' in body
     assert "Make a new feed address" in body
 
 

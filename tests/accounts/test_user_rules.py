@@ -98,3 +98,48 @@ def test_membership_is_unique_per_user_and_team_and_role_is_constrained():
         Membership.objects.create(user=membership.user, team=membership.team)
     with pytest.raises(IntegrityError, match="membership_role_valid"):
         Membership.objects.filter(pk=membership.pk).update(role="overlord")
+
+
+# -- outside working hours: the rule behind the scheduling warning -----------------
+
+
+@pytest.mark.parametrize(
+    ("start", "minutes", "expected"),
+    [
+        # New York, Mon-Fri 09:00-17:00. 2026-03-02 is a Monday; EST is UTC-5.
+        (datetime(2026, 3, 2, 15, 0, tzinfo=UTC), 30, ""),
+        (datetime(2026, 3, 2, 10, 0, tzinfo=UTC), 30,
+         "Mon 05:00–05:30, before their working hours (09:00–17:00)"),
+        (datetime(2026, 3, 2, 21, 30, tzinfo=UTC), 60,
+         "Mon 16:30–17:30, runs past their working hours (09:00–17:00)"),
+        (datetime(2026, 3, 2, 21, 0, tzinfo=UTC), 60, ""),  # ends at 17:00 sharp
+        (datetime(2026, 3, 2, 23, 0, tzinfo=UTC), 30,
+         "Mon 18:00–18:30, after their working hours (09:00–17:00)"),
+        (datetime(2026, 3, 1, 15, 0, tzinfo=UTC), 30,
+         "Sun 10:00–10:30, not a working day for them"),
+        # After the DST change (8 March), 13:00 UTC is 09:00 EDT: inside.
+        (datetime(2026, 3, 9, 13, 0, tzinfo=UTC), 30, ""),
+        (datetime(2026, 3, 2, 13, 0, tzinfo=UTC), 30,
+         "Mon 08:00–08:30, before their working hours (09:00–17:00)"),
+    ],
+)  # fmt: skip
+def test_outside_working_hours_says_why_in_their_local_time(start, minutes, expected):
+    ana = User(email="ana@example.com", time_zone="America/New_York")
+    assert ana.outside_working_hours(start, start + timedelta(minutes=minutes)) == expected
+    # One rule: inside means is_working_at holds at the start.
+    if not expected:
+        assert ana.is_working_at(start)
+
+
+def test_outside_working_hours_follows_their_own_days_and_hours():
+    # Tokyo, Sun-Thu 10:00-18:00: Sunday 01:00 is a working day, but before hours.
+    ken = User(email="ken@example.com", time_zone="Asia/Tokyo", work_days=0b1001111,
+               work_start=time(10), work_end=time(18))  # fmt: skip
+    sunday_1am = datetime(2026, 3, 7, 16, 0, tzinfo=UTC)  # Sun 8 Mar 01:00 JST
+    assert ken.outside_working_hours(sunday_1am, sunday_1am + timedelta(hours=1)) == (
+        "Sun 01:00–02:00, before their working hours (10:00–18:00)"
+    )
+    friday_noon = datetime(2026, 3, 6, 3, 0, tzinfo=UTC)
+    assert ken.outside_working_hours(friday_noon, friday_noon + timedelta(hours=1)) == (
+        "Fri 12:00–13:00, not a working day for them"
+    )

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from meetings import services
 from meetings.models import ActionItem
-from tests.factories import MeetingFactory, MembershipFactory, UserFactory, ready_agenda
+from tests.factories import (
+    MeetingFactory,
+    MembershipFactory,
+    UserFactory,
+    make_series,
+    ready_agenda,
+)
 
 
 def url(name: str, *args) -> str:
@@ -87,30 +93,46 @@ def test_home_hides_other_teams(client, organizer, outsider):
     assert "Secret" not in client.get(url("home")).content.decode()
 
 
-@pytest.mark.parametrize("size", [10, 100])
+@pytest.mark.parametrize("size", [1, 40])
 def test_home_query_count_is_constant(
     client, organizer, member, team, size, django_assert_num_queries
 ):
-    """`size` upcoming meetings, recaps owed, recaps to read and open action items."""
+    """`size` meetings of every kind: today, tomorrow, later, in series, recaps owed,
+    recaps to read, agendas owed and action items due."""
+    now = timezone.now()
     for i in range(size):
         ready_agenda(
             MeetingFactory(team=team, organizer=member, attendees=[organizer],
-                           title=f"M{i}", now=timezone.now()),
+                           title=f"M{i}", now=now, starts_at=now + timedelta(days=3 + i)),
             by=member, items=2,
         )  # fmt: skip
+        MeetingFactory(team=team, organizer=organizer, attendees=[member], title=f"Soon{i}",
+                       now=now, starts_at=now + timedelta(minutes=30 + i))  # fmt: skip
         read = past_meeting(team, member, attendees=[organizer], title=f"P{i}")
         publish(read, member, actions=[(organizer, read.local_date)])
         past_meeting(team, organizer, attendees=[member], title=f"Q{i}")
+        make_series(
+            team,
+            organizer,
+            title=f"Series {i}",
+            attendees=[member],
+            now=now,
+            first_start=(now + timedelta(days=3)).replace(tzinfo=None, microsecond=0),
+        )
     client.force_login(organizer)
     client.get(url("home"))  # warm the session
-    # session, user, memberships, upcoming, recaps owed, recaps to read, action items
-    with django_assert_num_queries(7):
+    # session, user, memberships; agendas owed, recaps owed, items due; today and
+    # tomorrow; later series; later single meetings; recaps to read
+    with django_assert_num_queries(10):
         response = client.get(url("home"))
     context = response.context
-    assert len(context["upcoming"]) == min(size, 20)
     assert len(context["awaiting_recap"]) == min(size, 20)
     assert len(context["to_acknowledge"]) == min(size, 20)
-    assert len(context["my_actions"]) == min(size, 20)
+    assert len(context["items_due"]) == min(size, 20)
+    assert len(context["agendas_owed"]) == min(size, 20)
+    assert len(context["later_series"]) == min(size, 10)
+    assert len(context["later_single"]) == min(size, 10)
+    assert sum(len(found) for _label, _day, found in context["days"]) >= 1
 
 
 # -- meeting list ----------------------------------------------------------------
@@ -379,3 +401,37 @@ def test_video_link_is_clickable_but_script_links_are_not(client, organizer, upc
     upcoming.save()
     body = client.get(url("detail", upcoming.pk)).content.decode()
     assert 'href="javascript' not in body and "<b>x</b>" not in body
+
+
+def test_list_shows_upcoming_soonest_first_then_past_latest_first(client, organizer, team):
+    now = timezone.now()
+    for days, title in [(40, "January"), (1, "Tomorrow"), (7, "Next week")]:
+        MeetingFactory(team=team, organizer=organizer, title=title, now=now,
+                       starts_at=now + timedelta(days=days))  # fmt: skip
+    for hours, title in [(24 * 30, "Last month"), (3, "This morning"), (24 * 2, "Two days ago")]:
+        past_meeting(team, organizer, hours_ago=hours, title=title)
+    client.force_login(organizer)
+    response = client.get(url("list"))
+    titles = [m.title for m in response.context["page"].object_list]
+    assert titles == [
+        "Tomorrow", "Next week", "January", "This morning", "Two days ago", "Last month",
+    ]  # fmt: skip
+    body = response.content.decode()
+    assert body.index("Upcoming, soonest first") < body.index("Tomorrow")
+    assert (
+        body.index("January") < body.index("Past, most recent first") < body.index("This morning")
+    )
+
+
+def test_list_order_holds_across_pages(client, organizer, team):
+    now = timezone.now()
+    for i in range(22):
+        MeetingFactory(team=team, organizer=organizer, title=f"Soon{i:02}", now=now,
+                       starts_at=now + timedelta(days=i + 1))  # fmt: skip
+    for i in range(3):
+        past_meeting(team, organizer, hours_ago=24 * (i + 1), title=f"Gone{i}")
+    client.force_login(organizer)
+    first = [m.title for m in client.get(url("list")).context["page"].object_list]
+    second = [m.title for m in client.get(url("list"), {"page": 2}).context["page"].object_list]
+    assert first == [f"Soon{i:02}" for i in range(20)]
+    assert second == ["Soon20", "Soon21", "Gone0", "Gone1", "Gone2"]

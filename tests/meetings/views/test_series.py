@@ -407,3 +407,33 @@ def test_this_and_following_can_move_to_other_weekdays(client, series, organizer
     new = Series.objects.exclude(pk=series.pk).get()
     assert "BYDAY=TH" in new.rrule
     assert {m.local_date.weekday() for m in new.meetings.all()} == {3}
+
+
+def test_scheduled_count_agrees_with_the_meetings_listed(client, organizer):
+    """A weekly series of nine meetings: the message says nine and the page lists nine
+    (the page used to stop at eight); a canceled one is listed and counted apart."""
+    tomorrow = timezone.localdate() + timedelta(days=1)  # nine weeks fit the 60-day horizon
+    client.force_login(organizer)
+    response = client.post(
+        reverse("meetings:series_create"),
+        form_data(first_date=tomorrow.isoformat(), weekdays=[str(tomorrow.weekday())], count="9"),
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "9 meetings are scheduled so far" in body
+    listed = response.context["upcoming"]
+    assert len(listed) == 9 == Meeting.objects.filter(series__title="Team sync").count()
+    assert body.count('id="occurrence-') == 9
+    assert "(9 scheduled)" in body
+    services.cancel_meeting(meeting=listed[3], by=organizer, now=timezone.now())
+    page = client.get(response.redirect_chain[-1][0]).content.decode()
+    assert "(8 scheduled, 1 canceled)" in page
+    assert page.count('id="occurrence-') == 9
+
+
+def test_one_meeting_is_singular(client, organizer):
+    client.force_login(organizer)
+    response = client.post(
+        reverse("meetings:series_create"), form_data(weekdays=["1"], count="1"), follow=True
+    )
+    assert "1 meeting is scheduled so far" in response.content.decode()
