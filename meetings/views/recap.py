@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import services
 from ..forms import ActionItemForm, DecisionForm, RecapForm
@@ -19,7 +19,7 @@ from .access import (
     team_members,
     viewable_meeting,
 )
-from .rendering import done, flash_problems, flashed, render_meeting
+from .rendering import confirm_remove, done, flash_problems, flashed, render_meeting
 
 
 @login_required
@@ -55,7 +55,10 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
         services.record_decision(
             meeting=meeting, text=form.cleaned_data["text"], by=request.user, now=timezone.now()
         )
-    return done(request, meeting, "recap", anchor="decisions")
+    # Back in the empty field, ready for the next decision (as after adding an agenda item).
+    return done(
+        request, meeting, "recap", anchor="decisions", focus_field=("decision_form", "text")
+    )
 
 
 @login_required
@@ -74,7 +77,7 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
                     by=request.user,
                     now=timezone.now(),
                 )
-            return done(request, meeting, "recap", anchor="decisions")
+            return done(request, meeting, "recap", anchor="decisions", focus_decision=decision.pk)
     elif request.method == "GET":
         if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
@@ -89,14 +92,18 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     require_meeting_change(request, meeting)
+    if request.method == "GET":
+        return confirm_remove(
+            request, meeting, question="Remove this decision?", anchor=f"decision-{decision.pk}"
+        )
     with flashed(request, "Decision removed."):
         services.remove_decision(decision=decision, by=request.user, now=timezone.now())
-    return done(request, meeting, "recap", anchor="decisions")
+    return done(request, meeting, "recap", anchor="decisions", focus="decision-list")
 
 
 @login_required
@@ -118,7 +125,13 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             created_by=request.user,
             now=timezone.now(),
         )
-    return done(request, meeting, "recap", anchor="action-items")
+    return done(
+        request,
+        meeting,
+        "recap",
+        anchor="action-items",
+        focus_field=("action_form", "description"),
+    )
 
 
 @login_required
@@ -141,7 +154,7 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     by=request.user,
                     now=timezone.now(),
                 )
-            return done(request, meeting, "recap", anchor="action-items")
+            return done(request, meeting, "recap", anchor="action-items", focus_action=item.pk)
     elif request.method == "GET":
         if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
@@ -156,14 +169,17 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     item = get_object_or_404(meeting.action_items, pk=item_pk)
     require_meeting_change(request, meeting)
+    if request.method == "GET":
+        question = f"Remove the action item “{item.description}”?"
+        return confirm_remove(request, meeting, question=question, anchor=f"action-item-{item.pk}")
     with flashed(request, "Action item removed."):
         services.remove_action_item(item=item, by=request.user, now=timezone.now())
-    return done(request, meeting, "recap", anchor="action-items")
+    return done(request, meeting, "recap", anchor="action-items", focus="action-list")
 
 
 @login_required

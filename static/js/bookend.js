@@ -54,9 +54,12 @@ document.addEventListener("htmx:sendError", () => {
 });
 
 document.addEventListener("htmx:afterSwap", () => {
-  // On small screens a fresh message may be far above; bring it into view.
+  // On a small screen the messages may be far above. A success shows in place (and
+  // the live region announces it), so the page stays put; only a refusal that no
+  // field shows beside itself is brought into view.
   const messages = document.getElementById("messages");
-  if (messages && messages.children.length && window.innerWidth < 640) {
+  if (!messages || window.innerWidth >= 640 || !messages.querySelector(".message-error")) return;
+  if (!document.querySelector("main [aria-invalid='true']")) {
     messages.scrollIntoView({ block: "nearest" });
   }
 });
