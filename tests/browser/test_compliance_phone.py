@@ -14,7 +14,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from meetings.models import Meeting
-from tests.browser.conftest import DESKTOP, PHONE, login, open_context, screenshot, watch
+from tests.browser.conftest import (
+    ARTIFACTS,
+    DESKTOP,
+    PHONE,
+    login,
+    open_context,
+    screenshot,
+    watch,
+)
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -118,5 +126,26 @@ def test_trend_starts_at_the_first_week_with_meetings(browser, live, figures):
     # One marker per series for each week with meetings; a week without leaves a gap.
     held = [int(n) for n in rows.locator("td:first-of-type").all_inner_texts()]
     assert page.locator(".trend-chart circle").count() == sum(1 for n in held if n)
+    assert not seen.errors, seen.errors
+    context.close()
+
+
+def test_staff_dashboard_compliance_fits_a_phone(browser, live, figures):
+    UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+    context = open_context(browser, live)
+    page = context.new_page()
+    seen = watch(page)
+    login(page, "staff@example.com")
+    page.set_viewport_size(PHONE)
+    page.goto("/admin/meetings/unrecapped/")
+    expect(page.get_by_role("heading", name="Weekly trend")).to_be_visible()
+
+    assert page.evaluate(OVERFLOWING) == []
+    chart = page.locator(".trend-chart").bounding_box()
+    assert chart["x"] + chart["width"] <= PHONE["width"]
+    assert page.evaluate(SMALLEST_CHART_TEXT) >= 10
+    region = page.get_by_role("region", name="Per team")
+    assert region.evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    page.screenshot(path=str(ARTIFACTS / "admin-compliance-phone.png"), full_page=True)
     assert not seen.errors, seen.errors
     context.close()
