@@ -146,7 +146,7 @@ def agenda_send(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = changeable_meeting(request, pk)
     with flashed(request, "Agenda sent to every attendee."):
         services.send_agenda(meeting=meeting, by=request.user, now=timezone.now())
-    return done(request, meeting, "meeting", anchor="agenda")
+    return done(request, meeting, "meeting", anchor="agenda", focus="amend-agenda")
 
 
 @login_required

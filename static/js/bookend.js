@@ -53,17 +53,6 @@ document.addEventListener("htmx:sendError", () => {
   flash("error", "Nothing was changed: the server could not be reached. Check your connection.");
 });
 
-document.addEventListener("htmx:afterSwap", () => {
-  // On a small screen the messages may be far above. A success shows in place (and
-  // the live region announces it), so the page stays put; only a refusal that no
-  // field shows beside itself is brought into view.
-  const messages = document.getElementById("messages");
-  if (!messages || window.innerWidth >= 640 || !messages.querySelector(".message-error")) return;
-  if (!document.querySelector("main [aria-invalid='true']")) {
-    messages.scrollIntoView({ block: "nearest" });
-  }
-});
-
 // Sign-up: start the time zone box at the browser's zone instead of UTC.
 for (const input of document.querySelectorAll("input[data-guess-zone]")) {
   const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -253,3 +253,30 @@ def test_remove_asks_on_a_page_without_javascript(browser, live, draft):
     assert not draft.agenda_items.filter(pk=intro.pk).exists()
     assert not seen.dialogs
     context.close()
+
+
+@SIZES
+def test_sending_the_agenda_keeps_what_was_typed(browser, live, draft, size):
+    context, page, seen = open_meeting(browser, live, draft, size)
+    # Refused (the outcome is typed but not saved): the typed outcome stays.
+    page.get_by_label("Desired outcome").fill("Agree the numbers.")
+    page.locator("#id_new-title").fill("Half-typed")
+    click_without_jump(page, page.get_by_role("button", name="Send agenda"))
+    # On a phone too, the refusal is on screen without the page jumping up to it.
+    expect(page.get_by_text("State the desired outcome")).to_be_in_viewport()
+    expect(page.get_by_label("Desired outcome")).to_have_value("Agree the numbers.")
+    assert focused(page) == "send-agenda"
+
+    page.get_by_role("button", name="Save outcome").click()
+    expect(page.get_by_text("Desired outcome saved.")).to_be_visible()
+    settled(page)
+    click_without_jump(page, page.get_by_role("button", name="Send agenda"))
+    expect(page.get_by_text("Agenda sent to every attendee.")).to_be_visible()
+    expect(page.locator("#meeting-status")).to_have_text("Agenda sent")
+    expect(page.locator("#agenda-sent")).to_contain_text("Sent")
+    expect(page.locator("#id_new-title")).to_have_value("Half-typed")
+    assert focused(page) == "amend-agenda"
+    draft.refresh_from_db()
+    assert draft.agenda_sent_at is not None
+    assert not seen.errors, seen.errors
+    context.close()
