@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reselect, retarget
 
 from .. import services
 from ..forms import ActionItemForm, DecisionForm, RecapForm
@@ -182,6 +183,16 @@ def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     return done(request, meeting, "recap", anchor="action-items", focus="action-list")
 
 
+def _refused_publish(request: HttpRequest, meeting, form: RecapForm) -> HttpResponse:
+    """The recap form again with what was typed and why it was refused. With htmx,
+    only the form is swapped (not the whole meeting, as a publish does), so text
+    typed in the decision and action item forms survives."""
+    response = render_meeting(request, meeting, "meeting", recap_form=form)
+    if request.htmx:
+        reselect(retarget(response, "#recap-form"), "#recap-form")
+    return response
+
+
 @login_required
 @require_POST
 def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
@@ -194,7 +205,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
             # all or nothing.
             form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
             if not form.is_valid():
-                return render_meeting(request, meeting, "meeting", recap_form=form)
+                return _refused_publish(request, meeting, form)
             services.save_and_publish_recap(
                 meeting=meeting,
                 by=request.user,
@@ -211,7 +222,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
         if form is not None:
             # Nothing was saved; show the form again with what was typed.
             meeting.refresh_from_db()
-            return render_meeting(request, meeting, "meeting", recap_form=form)
+            return _refused_publish(request, meeting, form)
         return done(request, meeting, "meeting", anchor="recap")
     messages.success(request, "Recap published to every attendee.")
     return done(request, meeting, "meeting", anchor="recap")

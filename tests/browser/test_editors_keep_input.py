@@ -280,3 +280,19 @@ def test_sending_the_agenda_keeps_what_was_typed(browser, live, draft, size):
     assert draft.agenda_sent_at is not None
     assert not seen.errors, seen.errors
     context.close()
+
+
+@SIZES
+def test_a_refused_publish_keeps_the_typed_decision(browser, live, ended, size):
+    context, page, seen = open_meeting(browser, live, ended, size)
+    page.get_by_label("Decision").fill("Half-typed decision")
+    page.get_by_label("Summary").fill("We agreed the numbers.")
+    # Neither an action item nor the "no action items" box: publishing is refused.
+    click_without_jump(page, page.get_by_role("button", name="Publish recap"))
+    expect(page.locator(".message-error")).to_be_in_viewport()
+    expect(page.get_by_label("Decision")).to_have_value("Half-typed decision")
+    expect(page.get_by_label("Summary")).to_have_value("We agreed the numbers.")
+    ended.refresh_from_db()
+    assert ended.recap_published_at is None
+    assert not seen.errors, seen.errors
+    context.close()

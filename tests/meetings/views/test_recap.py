@@ -368,3 +368,14 @@ def test_added_decision_fragment_focuses_the_emptied_field(as_organizer, ended, 
     body = response.content.decode()
     assert re.search(r'<textarea[^>]*autofocus[^>]*id="id_decision-text"', body)
     assert body.count("autofocus") == 1
+
+
+def test_refused_publish_with_htmx_swaps_only_the_recap_form(as_organizer, ended, htmx):
+    """So what was typed in the decision and action item forms stays on the page."""
+    response = as_organizer.post(
+        url("recap_publish", ended.pk), {"recap_summary": "We met."}, headers=htmx
+    )
+    assert response["HX-Retarget"] == response["HX-Reselect"] == "#recap-form"
+    assert 'id="recap-form"' in response.content.decode()
+    ended.refresh_from_db()
+    assert ended.recap_published_at is None
