@@ -424,11 +424,14 @@ def test_remove_fragment_focuses_the_item_list(as_organizer, upcoming, organizer
     assert autofocused(response.content.decode()) == ["agenda-item-list"]
 
 
-def test_remove_asks_on_a_page_first_without_javascript(as_organizer, upcoming, organizer):
+def test_remove_asks_on_a_page_first_without_javascript(
+    as_organizer, upcoming, organizer, django_assert_max_num_queries
+):
     ready_agenda(upcoming, by=organizer, items=1)
     item = upcoming.agenda_items.get()
     remove = url("agenda_item_remove", upcoming.pk, item.pk)
-    page = as_organizer.get(remove)
+    with django_assert_max_num_queries(8):
+        page = as_organizer.get(remove)
     body = page.content.decode()
     assert page.status_code == 200
     assert f"Remove “{item.title}” from the agenda?" in body
