@@ -270,6 +270,13 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("meetings:agenda_item_remove", mtg, lambda w: w.meeting.item.pk),
         CHANGE,
     ),
+    # Without JavaScript, Remove first GETs a page that asks.
+    (
+        "meetings:agenda_item_remove",
+        "GET",
+        url("meetings:agenda_item_remove", mtg, lambda w: w.meeting.item.pk),
+        CHANGE,
+    ),
     ("meetings:agenda_send", "POST", url("meetings:agenda_send", mtg), CHANGE),
     ("meetings:agenda_amend", "POST", url("meetings:agenda_amend", mtg), CHANGE),
     ("meetings:recap_save", "POST", url("meetings:recap_save", mtg), CHANGE),
@@ -286,6 +293,13 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("meetings:decision_remove", mtg, decision_pk),
         CHANGE,
     ),
+    # Without JavaScript, Remove first GETs a page that asks.
+    (
+        "meetings:decision_remove",
+        "GET",
+        url("meetings:decision_remove", mtg, decision_pk),
+        CHANGE,
+    ),
     ("meetings:action_item_add", "POST", url("meetings:action_item_add", mtg), CHANGE),
     (
         "meetings:action_item_edit",
@@ -296,6 +310,13 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
     (
         "meetings:action_item_remove",
         "POST",
+        url("meetings:action_item_remove", mtg, action_item_pk),
+        CHANGE,
+    ),
+    # Without JavaScript, Remove first GETs a page that asks.
+    (
+        "meetings:action_item_remove",
+        "GET",
         url("meetings:action_item_remove", mtg, action_item_pk),
         CHANGE,
     ),

@@ -5,6 +5,13 @@ presentation attributes only. Each series has its own dash pattern and marker
 shape as well as its colour, so the chart does not rely on colour alone; the
 `<title>`/`<desc>` name it for screen readers, and the templates put the same
 numbers in a data table next to it.
+
+The chart fills the width it is given, from a 375 px phone to a desktop, while
+its text keeps its size: horizontal positions are percentages of the width
+(no viewBox, which would shrink the text with the drawing), vertical ones are
+pixels. So the lines are drawn as `<line>` segments (a path cannot take
+percentages) and each marker sits in a nested `<svg>` placed at its point. The
+legend is HTML beside the chart (`trend_legend`), so it wraps on a phone.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from django.utils.safestring import SafeString
 
 from .compliance import Figures
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 30, 12, 40
+HEIGHT = 220  # px
+TOP, BOTTOM = 16, 196  # px: where 100 % and 0 % sit
+FIRST_X, LAST_X = 11.0, 93.0  # % of the width: room for the y labels, and the last date
+FONT = 12  # px, whatever the width
 
 
 @dataclass(frozen=True)
@@ -38,52 +47,52 @@ TREND_SERIES = (
 
 
 def _x(index: int, count: int) -> float:
-    span = WIDTH - LEFT - RIGHT
-    return LEFT + (span * index / (count - 1) if count > 1 else span / 2)
+    """Percent of the width."""
+    span = LAST_X - FIRST_X
+    return FIRST_X + (span * index / (count - 1) if count > 1 else span / 2)
 
 
 def _y(pct: float) -> float:
-    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - pct / 100)
+    """Pixels from the top."""
+    return TOP + (BOTTOM - TOP) * (1 - pct / 100)
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> SafeString:
+def _marker(kind: str, colour: str) -> SafeString:
+    """A marker centred on (0, 0)."""
     if kind == "square":
-        return format_html(
-            '<rect x="{}" y="{}" width="7" height="7" fill="{}"/>',
-            f"{x - 3.5:.1f}",
-            f"{y - 3.5:.1f}",
-            colour,
-        )
+        return format_html('<rect x="-3.5" y="-3.5" width="7" height="7" fill="{}"/>', colour)
     if kind == "triangle":
-        points = f"{x:.1f},{y - 4.5:.1f} {x - 4.5:.1f},{y + 3.5:.1f} {x + 4.5:.1f},{y + 3.5:.1f}"
-        return format_html('<polygon points="{}" fill="{}"/>', points, colour)
-    return format_html('<circle cx="{}" cy="{}" r="4" fill="{}"/>', f"{x:.1f}", f"{y:.1f}", colour)
+        return format_html('<polygon points="0,-4.5 -4.5,3.5 4.5,3.5" fill="{}"/>', colour)
+    return format_html('<circle cx="0" cy="0" r="4" fill="{}"/>', colour)
 
 
-def _series_paths(weeks: Sequence[Figures], series: Series) -> SafeString:
-    """One path per run of weeks that have a value; empty weeks leave a gap."""
+def _series_marks(weeks: Sequence[Figures], series: Series) -> SafeString:
+    """A segment between neighbouring weeks that both have a value (an empty week
+    leaves a gap), and a marker on every week that has one."""
     count = len(weeks)
-    runs: list[list[tuple[float, float]]] = [[]]
-    for index, week in enumerate(weeks):
-        value = getattr(week, series.attribute)
-        if value is None:
-            runs.append([])
-        else:
-            runs[-1].append((_x(index, count), _y(value)))
-    parts = []
-    for run in runs:
-        if len(run) > 1:
-            d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in run)
-            parts.append(
-                format_html(
-                    '<path d="{}" fill="none" stroke="{}" stroke-width="2"{}/>',
-                    d,
-                    series.colour,
-                    format_html(' stroke-dasharray="{}"', series.dash) if series.dash else "",
-                )
-            )
-        parts.extend(_marker(series.marker, x, y, series.colour) for x, y in run)
-    return SafeString("".join(parts))
+    points = [
+        None if (value := getattr(week, series.attribute)) is None else (_x(i, count), _y(value))
+        for i, week in enumerate(weeks)
+    ]
+    dash = format_html(' stroke-dasharray="{}"', series.dash) if series.dash else ""
+    segments = format_html_join(
+        "",
+        '<line x1="{}%" y1="{}" x2="{}%" y2="{}" stroke="{}" stroke-width="2"{}/>',
+        (
+            (f"{a[0]:.1f}", f"{a[1]:.1f}", f"{b[0]:.1f}", f"{b[1]:.1f}", series.colour, dash)
+            for a, b in zip(points, points[1:], strict=False)
+            if a and b
+        ),
+    )
+    markers = format_html_join(
+        "",
+        '<svg x="{}%" y="{}" overflow="visible">{}</svg>',
+        (
+            (f"{x:.1f}", f"{y:.1f}", _marker(series.marker, series.colour))
+            for x, y in filter(None, points)
+        ),
+    )
+    return segments + markers
 
 
 def trend_svg(
@@ -91,43 +100,34 @@ def trend_svg(
 ) -> SafeString:
     """An accessible line chart of weekly percentages (0–100 %)."""
     count = len(weeks)
+    # Each grid line's label sits just above it at the left, before the first week.
     grid = format_html_join(
         "",
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc" stroke-width="1"/>'
-        '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#444">{}%</text>',
-        (
-            (LEFT, f"{_y(p):.1f}", WIDTH - RIGHT, f"{_y(p):.1f}", LEFT - 4, f"{_y(p) + 3:.1f}", p)
-            for p in (0, 25, 50, 75, 100)
-        ),
+        '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#ccc" stroke-width="1"/>'
+        '<text x="0" y="{}" font-size="{}" fill="#444">{}%</text>',
+        ((f"{_y(p):.1f}", f"{_y(p):.1f}", f"{_y(p) - 3:.1f}", FONT, p) for p in (25, 50, 75, 100)),
     )
-    # Label every other week so twelve dates fit.
+    axis = format_html(
+        '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#888" stroke-width="1"/>'
+        '<text x="0" y="{}" font-size="{}" fill="#444">0%</text>',
+        BOTTOM,
+        BOTTOM,
+        BOTTOM - 3,
+        FONT,
+    )
+    # Up to six dates fit on a phone: label every week, or every other one,
+    # always including the latest.
+    step = 1 if count <= 6 else 2
     labels = format_html_join(
         "",
-        '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#444">{}</text>',
+        '<text x="{}%" y="{}" font-size="{}" text-anchor="middle" fill="#444">{}</text>',
         (
-            (f"{_x(i, count):.1f}", HEIGHT - BOTTOM + 14, week.key.strftime("%d %b"))
+            (f"{_x(i, count):.1f}", BOTTOM + FONT + 4, FONT, week.key.strftime("%d %b"))
             for i, week in enumerate(weeks)
-            if (count - 1 - i) % 2 == 0
+            if (count - 1 - i) % step == 0
         ),
     )
-    legend = format_html_join(
-        "",
-        '<g transform="translate({},{})"><line x1="0" y1="0" x2="22" y2="0" stroke="{}" '
-        'stroke-width="2" stroke-dasharray="{}"/>{}<text x="28" y="4" font-size="11" '
-        'fill="#222">{}</text></g>',
-        (
-            (
-                LEFT + n * 200,
-                HEIGHT - 8,
-                s.colour,
-                s.dash or "none",
-                _marker(s.marker, 11, 0, s.colour),
-                s.label,
-            )
-            for n, s in enumerate(series)
-        ),
-    )
-    lines = SafeString("".join(_series_paths(weeks, s) for s in series))
+    marks = SafeString("".join(_series_marks(weeks, s) for s in series))
     first = weeks[0].key.strftime("%d %b %Y") if weeks else ""
     last = weeks[-1].key.strftime("%d %b %Y") if weeks else ""
     description = (
@@ -136,16 +136,37 @@ def trend_svg(
         + ". The table below gives the same numbers."
     )
     return format_html(
-        '<svg class="trend-chart" role="img" viewBox="0 0 {} {}" width="100%" '
+        '<svg class="trend-chart" role="img" width="100%" height="{}" '
         'xmlns="http://www.w3.org/2000/svg" aria-labelledby="trend-title trend-desc">'
         '<title id="trend-title">{}</title><desc id="trend-desc">{}</desc>'
         "{}{}{}{}</svg>",
-        WIDTH,
         HEIGHT,
         title,
         description,
         grid,
+        axis,
         labels,
-        lines,
-        legend,
+        marks,
+    )
+
+
+def trend_legend(series: Sequence[Series] = TREND_SERIES) -> SafeString:
+    """The key to the chart's lines, as a list that wraps on a narrow screen."""
+    return format_html(
+        '<ul class="trend-legend" aria-label="Key to the chart">{}</ul>',
+        format_html_join(
+            "",
+            '<li><svg width="30" height="12" aria-hidden="true"><line x1="0" y1="6" x2="30" '
+            'y2="6" stroke="{}" stroke-width="2"{}/><svg x="15" y="6" overflow="visible">{}'
+            "</svg></svg> {}</li>",
+            (
+                (
+                    s.colour,
+                    format_html(' stroke-dasharray="{}"', s.dash) if s.dash else "",
+                    _marker(s.marker, s.colour),
+                    s.label,
+                )
+                for s in series
+            ),
+        ),
     )

@@ -239,7 +239,9 @@ def _grouped(
 
 
 def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[Figures]:
-    """Weekly figures for the TREND_WEEKS weeks (Monday-based, UTC) up to `last_day`."""
+    """Weekly figures (Monday-based, UTC) for at most TREND_WEEKS weeks up to `last_day`,
+    from the first of them in which a meeting was held (a young team's trend would
+    otherwise be eleven empty weeks and one point); none if no meeting was held."""
     last_monday = last_day - timedelta(days=last_day.weekday())
     first_monday = last_monday - timedelta(weeks=TREND_WEEKS - 1)
     start = datetime.combine(first_monday, datetime.min.time(), tzinfo=UTC)
@@ -253,9 +255,12 @@ def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[F
         row.pop("week").date(): row
         for row in held.order_by().values("week").annotate(**aggregates)
     }
+    if not by_week:
+        return []
+    # Empty weeks after the first with meetings stay: they are gaps in the trend.
     weeks = []
-    for n in range(TREND_WEEKS):
-        monday = first_monday + timedelta(weeks=n)
+    for n in range((last_monday - min(by_week)).days // 7 + 1):
+        monday = min(by_week) + timedelta(weeks=n)
         row = by_week.get(monday, {})
         weeks.append(Figures(key=monday, label=monday.isoformat(), **row))
     return weeks

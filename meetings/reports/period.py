@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django import forms
 
-from .charts import trend_svg
+from .charts import trend_legend, trend_svg
 from .compliance import Report
 
 DEFAULT_PERIOD = timedelta(days=27)  # four weeks, today included
@@ -56,4 +56,5 @@ def report_context(report: Report, *, title: str) -> dict:
     return {
         "report": report,
         "trend_chart": trend_svg(report.trend, title=title),
+        "trend_legend": trend_legend(),
     }

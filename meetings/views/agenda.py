@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import services
 from ..forms import AgendaItemForm, OutcomeForm, TalkingPointForm
@@ -21,7 +21,7 @@ from .access import (
     team_members,
     viewable_meeting,
 )
-from .rendering import done, flashed, render_meeting
+from .rendering import confirm_remove, done, flashed, render_meeting
 
 
 @login_required
@@ -65,7 +65,10 @@ def agenda_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             notes=data["notes"],
             now=timezone.now(),
         )
-    return done(request, meeting, "agenda")
+    # The focus goes back to the empty title, ready for the next item: the new
+    # one is in the list just above and "Item added." is announced, and adding
+    # several items in a row is the common case.
+    return done(request, meeting, "agenda", focus_field=("item_form", "title"))
 
 
 @login_required
@@ -88,7 +91,7 @@ def agenda_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     by=request.user,
                     now=timezone.now(),
                 )
-            return done(request, meeting, "agenda", anchor=f"item-{item.pk}")
+            return done(request, meeting, "agenda", anchor=f"item-{item.pk}", focus_item=item.pk)
     elif request.method == "GET":
         if not meeting.agenda_is_open(timezone.now()):
             messages.error(request, "This agenda can no longer change.")
@@ -121,7 +124,7 @@ def agenda_item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     item = get_object_or_404(meeting.agenda_items, pk=item_pk)
@@ -130,9 +133,12 @@ def agenda_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpRespo
     own_point = item.added_by_id == request.user.pk and is_attendee(meeting, request.user)
     if not own_point:
         require_meeting_change(request, meeting)
+    if request.method == "GET":
+        question = f"Remove “{item.title}” from the agenda?"
+        return confirm_remove(request, meeting, question=question, anchor=f"item-{item.pk}")
     with flashed(request, f"Removed “{item.title}”."):
         services.remove_agenda_item(item=item, by=request.user, now=timezone.now())
-    return done(request, meeting, "agenda")
+    return done(request, meeting, "agenda", focus="agenda-item-list")
 
 
 @login_required
@@ -141,7 +147,7 @@ def agenda_send(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = changeable_meeting(request, pk)
     with flashed(request, "Agenda sent to every attendee."):
         services.send_agenda(meeting=meeting, by=request.user, now=timezone.now())
-    return done(request, meeting, "meeting", anchor="agenda")
+    return done(request, meeting, "meeting", anchor="agenda", focus="amend-agenda")
 
 
 @login_required

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reselect, retarget
 
 from .. import services
 from ..forms import ActionItemForm, DecisionForm, RecapForm
@@ -19,7 +20,7 @@ from .access import (
     team_members,
     viewable_meeting,
 )
-from .rendering import done, flash_problems, flashed, render_meeting
+from .rendering import confirm_remove, done, flash_problems, flashed, render_meeting
 
 
 @login_required
@@ -55,7 +56,10 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
         services.record_decision(
             meeting=meeting, text=form.cleaned_data["text"], by=request.user, now=timezone.now()
         )
-    return done(request, meeting, "recap", anchor="decisions")
+    # Back in the empty field, ready for the next decision (as after adding an agenda item).
+    return done(
+        request, meeting, "recap", anchor="decisions", focus_field=("decision_form", "text")
+    )
 
 
 @login_required
@@ -74,7 +78,7 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
                     by=request.user,
                     now=timezone.now(),
                 )
-            return done(request, meeting, "recap", anchor="decisions")
+            return done(request, meeting, "recap", anchor="decisions", focus_decision=decision.pk)
     elif request.method == "GET":
         if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
@@ -89,14 +93,18 @@ def decision_edit(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decision_remove(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     decision = get_object_or_404(meeting.decisions, pk=decision_pk)
     require_meeting_change(request, meeting)
+    if request.method == "GET":
+        return confirm_remove(
+            request, meeting, question="Remove this decision?", anchor=f"decision-{decision.pk}"
+        )
     with flashed(request, "Decision removed."):
         services.remove_decision(decision=decision, by=request.user, now=timezone.now())
-    return done(request, meeting, "recap", anchor="decisions")
+    return done(request, meeting, "recap", anchor="decisions", focus="decision-list")
 
 
 @login_required
@@ -118,7 +126,13 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
             created_by=request.user,
             now=timezone.now(),
         )
-    return done(request, meeting, "recap", anchor="action-items")
+    return done(
+        request,
+        meeting,
+        "recap",
+        anchor="action-items",
+        focus_field=("action_form", "description"),
+    )
 
 
 @login_required
@@ -141,7 +155,7 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
                     by=request.user,
                     now=timezone.now(),
                 )
-            return done(request, meeting, "recap", anchor="action-items")
+            return done(request, meeting, "recap", anchor="action-items", focus_action=item.pk)
     elif request.method == "GET":
         if not meeting.recap_is_open(timezone.now()):
             messages.error(request, "The recap can no longer change.")
@@ -156,14 +170,27 @@ def action_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def action_item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     meeting = viewable_meeting(request, pk)
     item = get_object_or_404(meeting.action_items, pk=item_pk)
     require_meeting_change(request, meeting)
+    if request.method == "GET":
+        question = f"Remove the action item “{item.description}”?"
+        return confirm_remove(request, meeting, question=question, anchor=f"action-item-{item.pk}")
     with flashed(request, "Action item removed."):
         services.remove_action_item(item=item, by=request.user, now=timezone.now())
-    return done(request, meeting, "recap", anchor="action-items")
+    return done(request, meeting, "recap", anchor="action-items", focus="action-list")
+
+
+def _refused_publish(request: HttpRequest, meeting, form: RecapForm) -> HttpResponse:
+    """The recap form again with what was typed and why it was refused. With htmx,
+    only the form is swapped (not the whole meeting, as a publish does), so text
+    typed in the decision and action item forms survives."""
+    response = render_meeting(request, meeting, "meeting", recap_form=form)
+    if request.htmx:
+        reselect(retarget(response, "#recap-form"), "#recap-form")
+    return response
 
 
 @login_required
@@ -178,7 +205,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
             # all or nothing.
             form = RecapForm(request.POST, items=list(meeting.agenda_items.all()))
             if not form.is_valid():
-                return render_meeting(request, meeting, "meeting", recap_form=form)
+                return _refused_publish(request, meeting, form)
             services.save_and_publish_recap(
                 meeting=meeting,
                 by=request.user,
@@ -195,7 +222,7 @@ def recap_publish(request: HttpRequest, pk: int) -> HttpResponse:
         if form is not None:
             # Nothing was saved; show the form again with what was typed.
             meeting.refresh_from_db()
-            return render_meeting(request, meeting, "meeting", recap_form=form)
+            return _refused_publish(request, meeting, form)
         return done(request, meeting, "meeting", anchor="recap")
     messages.success(request, "Recap published to every attendee.")
     return done(request, meeting, "meeting", anchor="recap")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -58,6 +59,14 @@ def local_times(meeting: Meeting, attendees: list[Attendee]) -> list[str]:
             continue
         lines.append(f"{date_format(there, 'D H:i')} for {user.name}, {user.city}")
     return lines
+
+
+def autofocus(form: BaseForm, name: str = "") -> None:
+    """Mark the field that takes the focus when htmx swaps the form in (htmx focuses
+    an `[autofocus]` element it inserts): the first refused field, else `name`."""
+    name = next((field for field in form.errors if field in form.fields), name)
+    if name:
+        form.fields[name].widget.attrs["autofocus"] = True
 
 
 def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
@@ -130,8 +139,21 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             initial={"due_date": meeting.suggested_due_date(now)},
         ),
         "zone_name": timezone.get_current_timezone_name(),
+        # Which element htmx should focus after a swap (see the templates' autofocus).
+        "focus": "",
+        "focus_item": None,
+        "focus_decision": None,
+        "focus_action": None,
     }
+    # `focus_field=("item_form", "title")`: a blank form's field takes the focus.
+    form_name, field = extra.pop("focus_field", ("", ""))
     context.update(extra)
+    if form_name:
+        autofocus(context[form_name], field)
+    # A refused form puts the cursor in the first field to fix.
+    for value in extra.values():
+        if isinstance(value, BaseForm) and value.is_bound and value.errors:
+            autofocus(value)
     return context
 
 
@@ -145,9 +167,24 @@ def render_meeting(request: HttpRequest, meeting: Meeting, part: str, **extra) -
     return render(request, "meetings/detail.html", context)
 
 
-def done(request: HttpRequest, meeting: Meeting, part: str, anchor: str = "") -> HttpResponse:
-    """After a successful change: the fresh fragment (htmx) or a redirect (plain POST)."""
+def done(
+    request: HttpRequest, meeting: Meeting, part: str, anchor: str = "", **focus
+) -> HttpResponse:
+    """After a successful change: the fresh fragment (htmx) or a redirect (plain POST).
+
+    `focus` (the context's focus keys) says where the keyboard focus goes in the
+    fragment; a plain POST lands on `anchor` instead.
+    """
     if request.htmx:
         meeting.refresh_from_db()
-        return render_meeting(request, meeting, part)
+        return render_meeting(request, meeting, part, **focus)
     return redirect(reverse("meetings:detail", args=[meeting.pk]) + (f"#{anchor or part}"))
+
+
+def confirm_remove(
+    request: HttpRequest, meeting: Meeting, *, question: str, anchor: str
+) -> HttpResponse:
+    """The page that asks before a removal when JavaScript is off (a plain POST
+    cannot ask first; with htmx the button asks with hx-confirm and posts)."""
+    context = {"meeting": meeting, "question": question, "anchor": anchor}
+    return render(request, "meetings/confirm_remove.html", context)

@@ -53,14 +53,6 @@ document.addEventListener("htmx:sendError", () => {
   flash("error", "Nothing was changed: the server could not be reached. Check your connection.");
 });
 
-document.addEventListener("htmx:afterSwap", () => {
-  // On small screens a fresh message may be far above; bring it into view.
-  const messages = document.getElementById("messages");
-  if (messages && messages.children.length && window.innerWidth < 640) {
-    messages.scrollIntoView({ block: "nearest" });
-  }
-});
-
 // Time zone pickers: a filter box above the long <select>, and the browser's zone
 // picked while nothing is chosen yet (data-guess-zone).
 for (const select of document.querySelectorAll("select[data-zone-picker]")) {

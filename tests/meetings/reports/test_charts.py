@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from meetings.reports.charts import TREND_SERIES, trend_svg
+from meetings.reports.charts import TREND_SERIES, trend_legend, trend_svg
 from meetings.reports.compliance import Figures
 
 
@@ -30,18 +30,31 @@ def test_chart_is_an_accessible_image_with_title_and_description():
 
 def test_each_series_has_a_legend_entry_and_its_own_dash_and_marker():
     svg = trend_svg(weeks([(1, 2), (2, 2), (0, 2)]), title="t")
+    legend = trend_legend()
     for series in TREND_SERIES:
-        assert series.label in svg
-    assert 'stroke-dasharray="6 4"' in svg
+        assert series.label in legend
+    assert 'stroke-dasharray="6 4"' in svg and 'stroke-dasharray="6 4"' in legend
     assert "<rect" in svg and "<polygon" in svg and "<circle" in svg
 
 
 def test_weeks_without_meetings_leave_a_gap_not_a_zero():
     svg = trend_svg(weeks([(1, 2), (2, 2), None, (1, 1), (1, 1)]), title="t")
-    # Two separate runs per series (before and after the empty week): 2 x 3 paths.
-    assert svg.count("<path") == 6
-    # 100 % sits at the top of the plot (y = 12), 0 % at the bottom (y = 200).
-    assert "M44.0,106.0 L185.5,12.0" in svg
+    # Two segments per series (either side of the empty week, none across it): 2 x 3.
+    assert svg.count('<line x1="') - svg.count('x2="100%"') == 6
+    # Four weeks with values, one marker each per series.
+    assert svg.count("<circle") == 4
+    # x in percent of the width, from 11 % to 93 %; 100 % sits at y = 16 px, 0 % at 196 px.
+    assert '<line x1="11.0%" y1="106.0" x2="31.5%" y2="16.0"' in svg
+
+
+def test_chart_stretches_to_its_width_with_text_of_a_fixed_size():
+    """No viewBox: a viewBox would shrink the text with the drawing on a phone."""
+    svg = trend_svg(weeks([(1, 2)] * 12), title="t")
+    assert "viewBox" not in svg and 'width="100%"' in svg
+    assert 'font-size="12"' in svg
+    # Twelve weeks: every other date is labelled, the latest included.
+    assert svg.count('text-anchor="middle"') == 6
+    assert ">23 Mar</text>" in svg
 
 
 def test_title_is_escaped():

@@ -147,16 +147,37 @@ def test_all_teams_scope_has_one_row_per_team(team, fixture_meetings):
     assert report.total.held == 6
 
 
-def test_trend_has_twelve_weeks_with_the_meetings_in_their_week(team, fixture_meetings):
+def test_trend_starts_at_the_first_week_with_meetings(team, fixture_meetings):
     report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
-    assert len(report.trend) == compliance.TREND_WEEKS
-    weeks = {row.key: row for row in report.trend}
-    assert weeks[date(2026, 2, 16)].held == 3  # A, B, C
-    assert weeks[date(2026, 2, 23)].held == 1  # F
-    assert weeks[date(2026, 3, 2)].held == 1  # G
-    assert weeks[date(2026, 2, 9)].held == 1  # the one before the period
-    assert report.trend[0].held == 0
-    assert report.trend[0].agenda_before_start_pct is None
+    # The team's first held meeting is in the week of 9 Feb: no empty weeks before it.
+    assert [row.key for row in report.trend] == [
+        date(2026, 2, 9), date(2026, 2, 16), date(2026, 2, 23), date(2026, 3, 2)
+    ]  # fmt: skip
+    assert [row.held for row in report.trend] == [1, 3, 1, 1]  # -, A B C, F, G
+
+
+def test_trend_keeps_empty_weeks_after_the_first_as_gaps(team, organizer, member):
+    held(team, organizer, [member], at(2, 9), agenda_at=at(1, 9))
+    held(team, organizer, [member], at(23, 9), agenda_at=at(20, 9))
+    report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
+    assert report.trend[0].key == date(2026, 2, 2)
+    assert [row.held for row in report.trend] == [1, 0, 0, 1, 0]
+    assert report.trend[1].agenda_before_start_pct is None
+    assert report.trend[3].agenda_before_start_pct == 100
+
+
+def test_trend_is_at_most_twelve_weeks_and_empty_without_meetings(team, organizer, member):
+    scope = Meeting.objects.for_team(team)
+    assert compliance_report(scope, start=START, end=END, now=NOW).trend == []
+    first_monday = date(2026, 3, 2) - timedelta(weeks=compliance.TREND_WEEKS - 1)
+    in_first_week = datetime(2025, 12, 15, 9, tzinfo=UTC)
+    assert in_first_week.date() == first_monday
+    held(team, organizer, [member], in_first_week)
+    held(team, organizer, [member], in_first_week - timedelta(weeks=20))
+    trend = compliance_report(scope, start=START, end=END, now=NOW).trend
+    assert len(trend) == compliance.TREND_WEEKS
+    assert trend[0].key == first_monday
+    assert sum(row.held for row in trend) == 1  # the older meeting is outside the window
 
 
 def test_window_median_fallback_agrees_with_percentile_cont(team, organizer, team_admin,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -530,3 +531,77 @@ def test_sent_agenda_page_query_count_does_not_grow(client, team, organizer):
         assert 'id="amend-agenda"' in response.content.decode()
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def autofocused(body: str) -> list[str]:
+    """The ids of the elements marked autofocus (htmx focuses them after a swap)."""
+    tags = re.findall(r"<[^>]*\sautofocus[\s>/][^>]*>|<[^>]*\sautofocus>", body)
+    return [re.search(r'\sid="([^"]+)"', tag).group(1) for tag in tags]
+
+
+def test_added_item_fragment_focuses_the_emptied_title(as_organizer, upcoming, htmx):
+    response = as_organizer.post(
+        url("agenda_item_add", upcoming.pk), {"new-title": "Budget"}, headers=htmx
+    )
+    assert upcoming.agenda_items.get().title == "Budget"
+    assert autofocused(response.content.decode()) == ["id_new-title"]
+
+
+def test_refused_item_fragment_focuses_the_field_to_fix(as_organizer, upcoming, htmx):
+    response = as_organizer.post(
+        url("agenda_item_add", upcoming.pk),
+        {"new-title": "Budget", "new-timebox_minutes": "-5"},
+        headers=htmx,
+    )
+    assert not upcoming.agenda_items.exists()
+    assert autofocused(response.content.decode()) == ["id_new-timebox_minutes"]
+
+
+def test_saved_item_fragment_focuses_its_edit_button(as_organizer, upcoming, organizer, htmx):
+    ready_agenda(upcoming, by=organizer, items=2)
+    item = upcoming.agenda_items.first()
+    response = as_organizer.post(
+        url("agenda_item_edit", upcoming.pk, item.pk),
+        {f"item{item.pk}-title": "Renamed"},
+        headers=htmx,
+    )
+    assert autofocused(response.content.decode()) == [f"item-{item.pk}-edit"]
+
+
+def test_remove_fragment_focuses_the_item_list(as_organizer, upcoming, organizer, htmx):
+    ready_agenda(upcoming, by=organizer, items=2)
+    item = upcoming.agenda_items.first()
+    response = as_organizer.post(url("agenda_item_remove", upcoming.pk, item.pk), headers=htmx)
+    assert autofocused(response.content.decode()) == ["agenda-item-list"]
+
+
+def test_remove_asks_on_a_page_first_without_javascript(
+    as_organizer, upcoming, organizer, django_assert_max_num_queries
+):
+    ready_agenda(upcoming, by=organizer, items=1)
+    item = upcoming.agenda_items.get()
+    remove = url("agenda_item_remove", upcoming.pk, item.pk)
+    with django_assert_max_num_queries(8):
+        page = as_organizer.get(remove)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f"Remove “{item.title}” from the agenda?" in body
+    assert f'<form method="post" action="{remove}"' in body
+    assert f'href="{url("detail", upcoming.pk)}#item-{item.pk}"' in body  # Keep it
+    assert AgendaItem.objects.filter(pk=item.pk).exists()
+    # The detail page's Remove button GETs that page without JavaScript, and posts with htmx.
+    detail = as_organizer.get(url("detail", upcoming.pk)).content.decode()
+    assert f'<form method="get" action="{remove}"' in detail
+    assert f'hx-post="{remove}"' in detail
+    assert "hx-confirm=" in detail
+    response = as_organizer.post(remove)
+    assert response.status_code == 302
+    assert not AgendaItem.objects.filter(pk=item.pk).exists()
+
+
+def test_remove_page_is_refused_like_the_removal(client, upcoming, organizer, member):
+    ready_agenda(upcoming, by=organizer, items=1)
+    item = upcoming.agenda_items.get()
+    client.force_login(member)
+    assert client.get(url("agenda_item_remove", upcoming.pk, item.pk)).status_code == 403
+    assert AgendaItem.objects.filter(pk=item.pk).exists()

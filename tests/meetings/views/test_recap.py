@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from meetings import services
 from meetings.models import ActionItem, Decision
 from tests.factories import MeetingFactory, MembershipFactory, UserFactory
 
@@ -391,3 +393,47 @@ def test_the_suggested_due_date_is_never_before_the_meetings_own_day(team, organ
     assert suggested >= meeting.local_date
     assert meeting.accepts_due_date(suggested)
     assert suggested == max(next_working_day_by_hand(organizer, now), meeting.local_date)
+
+
+@pytest.mark.parametrize("kind", ["decision", "action"])
+def test_remove_asks_on_a_page_first_without_javascript(client, ended, organizer, member, kind):
+    now = timezone.now()
+    if kind == "decision":
+        thing = services.record_decision(meeting=ended, text="Ship", by=organizer, now=now)
+        remove = url("decision_remove", ended.pk, thing.pk)
+        question = "Remove this decision?"
+    else:
+        thing = services.assign_action_item(
+            meeting=ended, description="Plan", owner=member, due_date=ended.local_date,
+            created_by=organizer, now=now,
+        )  # fmt: skip
+        remove = url("action_item_remove", ended.pk, thing.pk)
+        question = "Remove the action item “Plan”?"
+    client.force_login(member)
+    assert client.get(remove).status_code == 403
+    client.force_login(organizer)
+    page = client.get(remove)
+    assert question in page.content.decode()
+    assert type(thing).objects.filter(pk=thing.pk).exists()
+    assert client.post(remove).status_code == 302
+    assert not type(thing).objects.filter(pk=thing.pk).exists()
+
+
+def test_added_decision_fragment_focuses_the_emptied_field(as_organizer, ended, htmx):
+    response = as_organizer.post(
+        url("decision_add", ended.pk), {"decision-text": "Use PostgreSQL"}, headers=htmx
+    )
+    body = response.content.decode()
+    assert re.search(r'<textarea[^>]*autofocus[^>]*id="id_decision-text"', body)
+    assert body.count("autofocus") == 1
+
+
+def test_refused_publish_with_htmx_swaps_only_the_recap_form(as_organizer, ended, htmx):
+    """So what was typed in the decision and action item forms stays on the page."""
+    response = as_organizer.post(
+        url("recap_publish", ended.pk), {"recap_summary": "We met."}, headers=htmx
+    )
+    assert response["HX-Retarget"] == response["HX-Reselect"] == "#recap-form"
+    assert 'id="recap-form"' in response.content.decode()
+    ended.refresh_from_db()
+    assert ended.recap_published_at is None
