@@ -46,7 +46,9 @@ class DeclaredFiltersOnly:
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
-            return HttpResponseBadRequest("This query contains a NUL byte.", content_type="text/plain")
+            return HttpResponseBadRequest(
+                "This query contains a NUL byte.", content_type="text/plain"
+            )
         return super().changelist_view(request, extra_context)
 
     def lookup_allowed(self, lookup: str, value, request=None) -> bool:

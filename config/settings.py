@@ -125,7 +125,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.teams.team_context",
             ],
-            "builtins": ["meetings.templatetags.bookend"],
         },
     }
 ]

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User, validate_time_zone
 
+from ..markdown import RenderedMarkdownField, RendersMarkdown
 from .notification import NotificationKind as Kind
 
 # Rule 1's message: the database constraint and `Meeting.times_problems` say it alike.
@@ -94,7 +95,7 @@ def _recorded_by() -> models.ForeignKey:
     )
 
 
-class Meeting(models.Model):
+class Meeting(RendersMarkdown):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         AGENDA_SENT = "agenda_sent", "Agenda sent"
@@ -135,6 +136,7 @@ class Meeting(models.Model):
     desired_outcome = models.TextField(
         blank=True, help_text="The bottom line: what this meeting should decide or produce."
     )
+    desired_outcome_html = RenderedMarkdownField(source="desired_outcome")
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     agenda_sent_by = _recorded_by()
     agenda_amended_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -143,6 +145,8 @@ class Meeting(models.Model):
 
     recap_summary = models.TextField("summary", blank=True)
     recap_notes = models.TextField("notes", blank=True)
+    recap_summary_html = RenderedMarkdownField(source="recap_summary")
+    recap_notes_html = RenderedMarkdownField(source="recap_notes")
     no_action_items = models.BooleanField(
         "no action items came out of this meeting", default=False
     )

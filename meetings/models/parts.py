@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User
 
+from ..markdown import RenderedMarkdownField, RendersMarkdown
 from .meeting import Meeting, RuleBroken
 
 
@@ -101,7 +102,7 @@ def titled_and_timeboxed(prefix: str, title_message: str) -> list[models.CheckCo
     ]
 
 
-class AgendaItem(models.Model):
+class AgendaItem(RendersMarkdown):
     Outcome = Outcome
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
@@ -112,6 +113,7 @@ class AgendaItem(models.Model):
     )
     timebox_minutes = models.PositiveSmallIntegerField("time box (minutes)", null=True, blank=True)
     notes = models.TextField(blank=True)
+    notes_html = RenderedMarkdownField(source="notes")
     added_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -139,9 +141,10 @@ class AgendaItem(models.Model):
         return self.title
 
 
-class Decision(models.Model):
+class Decision(RendersMarkdown):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField()
+    text_html = RenderedMarkdownField(source="text")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
