@@ -5,7 +5,7 @@
 Creates (drops first) the PostgreSQL database named by DATABASE_URL, migrates
 it, seeds it through the project's services (a team of 10, a meeting that
 ended an hour ago with 12 agenda items, 10 attendees, 8 decisions and 20
-action items, its recap being written by the organizer; 60 more meetings, half
+action items, its recap being written by the organizer; 20 more meetings, half
 of them owing a recap), collects static files, starts gunicorn (2 workers,
 DEBUG off) on a free port, logs in through the real login form as the organizer
 (a staff user, for the admin dashboard), then runs wrk against each URL with the
@@ -194,8 +194,8 @@ def seed() -> dict:
             created_by=organizer,
             now=after,
         )
-    # The rest of the team's calendar: upcoming meetings and 30 past ones owing a recap.
-    for n in range(30):
+    # The rest of a busy fortnight: 10 upcoming meetings and 10 past ones owing a recap.
+    for n in range(10):
         meeting(f"Upcoming {n}", now + timedelta(days=1 + n), people[1:4])
         meeting(f"Past {n}", now - timedelta(days=1 + n), people[1:4])
     return {"organizer": organizer, "meeting": main}

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -43,10 +42,13 @@ from .models import (
 from .reports.compliance import compliance_report
 from .reports.period import period_from, report_context
 from .reports.unrecapped import (
+    COUNT_CAP,
     PAGE_SIZE,
     UnrecappedFilterForm,
     csv_response,
+    keyset_page,
     overdue_text,
+    unrecapped_count,
     unrecapped_meetings,
 )
 
@@ -490,20 +492,34 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
 
     form = UnrecappedFilterForm(request.GET or None, now=now)
     filters = form.cleaned_data if form.is_valid() else {}
-    meetings = unrecapped_meetings(
-        now,
-        team=filters.get("team"),
-        organizer=filters.get("organizer"),
-        overdue=filters.get("overdue", ""),
-        sort=filters.get("o") or "overdue",
-    )
+    chosen = {
+        "team": filters.get("team"),
+        "organizer": filters.get("organizer"),
+        "overdue": filters.get("overdue", ""),
+    }
+    sort = filters.get("o") or "overdue"
+    meetings = unrecapped_meetings(now, **chosen, sort=sort)
     if request.GET.get("format") == "csv":
         return csv_response(meetings, now)
 
-    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keyset pagination: a page starts after (or ends before) the row in its
+    # cursor, so it reads its own rows through the index, never an offset.
+    page = keyset_page(
+        meetings,
+        descending=sort == "-overdue",
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
     for meeting in page:
         meeting.overdue_text = overdue_text(meeting, now)
         meeting.is_overdue = meeting.due_at <= now
+    count = unrecapped_count(now, **chosen)
+    number = request.GET.get("page", "")
+    number = int(number) if number.isascii() and number.isdigit() and len(number) < 7 else 1
+    number = max(1, number) if page.previous_cursor else 1
+    pages = -(-count // PAGE_SIZE) if count <= COUNT_CAP else None
+    number = min(number, pages or number)  # a page number only labels the page
 
     filter_params = [
         (name, request.GET[name])
@@ -523,6 +539,20 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         "opts": Meeting._meta,
         "form": form,
         "page": page,
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+        "page_number": number,
+        "num_pages": pages,
+        "next_query": urlencode(
+            [*filter_params, ("after", page.next_cursor), ("page", number + 1)]
+        )
+        if page.next_cursor
+        else "",
+        "previous_query": urlencode(
+            [*filter_params, ("before", page.previous_cursor), ("page", number - 1)]
+        )
+        if page.previous_cursor
+        else "",
         "now": now,
         "filter_query": urlencode(filter_params),
         "unsorted_query": urlencode(unsorted_params),

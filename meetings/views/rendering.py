@@ -65,9 +65,10 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     items = list(meeting.agenda_items.select_related("owner", "added_by"))
     decisions = list(meeting.decisions.all())
     action_items = list(meeting.action_items.select_related("owner"))
-    members = team_members(meeting.team_id)
     me = next((a for a in attendees if a.user_id == user.pk), None)
     can_edit = can_change_meeting(request, meeting)
+    # The owner pickers of the editors' forms; nobody else gets one.
+    members = team_members(meeting.team_id) if can_edit else []
     status = meeting.status_at(now)
     agenda_open = meeting.agenda_is_open(now)
     recap_open = meeting.recap_is_open(now)
@@ -103,20 +104,26 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "editing_item": None,
         "editing_decision": None,
         "editing_action": None,
-        "outcome_form": OutcomeForm(initial={"desired_outcome": meeting.desired_outcome}),
-        "item_form": AgendaItemForm(members=members, prefix="new")
-        if can_edit
-        else TalkingPointForm(prefix="new"),
-        "recap_form": RecapForm(items=items, initial=RecapForm.initial_for(meeting, items)),
-        "decision_form": DecisionForm(prefix="decision"),
-        "action_form": ActionItemForm(
-            members=members,
-            meeting=meeting,
-            prefix="action",
-            initial={"due_date": meeting.local_date},
-        ),
         "zone_name": timezone.get_current_timezone_name(),
     }
+    # Only the forms this viewer can use now: each costs its fields and widgets.
+    if can_edit and agenda_open:
+        context["outcome_form"] = OutcomeForm(initial={"desired_outcome": meeting.desired_outcome})
+    if context["can_propose"]:
+        context["item_form"] = (
+            AgendaItemForm(members=members, prefix="new")
+            if can_edit
+            else TalkingPointForm(prefix="new")
+        )
+    if context["recap_editable"]:
+        context["recap_form"] = RecapForm(
+            items=items, initial=RecapForm.initial_for(meeting, items)
+        )
+        context["decision_form"] = DecisionForm(prefix="decision")
+        context["action_form"] = ActionItemForm(
+            members=members, meeting=meeting, prefix="action",
+            initial={"due_date": meeting.local_date},
+        )  # fmt: skip
     context.update(extra)
     return context
 
