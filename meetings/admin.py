@@ -529,10 +529,11 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
     # The sort links set `o` themselves.
     unsorted_params = [(name, value) for name, value in filter_params if name != "o"]
     period_form, start, end = period_from(request.GET, timezone.localdate(now))
-    scope = Meeting.objects.all()
-    if filters.get("team"):
-        scope = scope.filter(team=filters["team"])
-    report = compliance_report(scope, start=start, end=end, now=now)
+    # The compliance figures cost what the period's meetings cost, not what this
+    # page of the list costs: they come on their own request (htmx loads them
+    # right after the page; without JavaScript, a link shows the page with them).
+    report_shown = request.GET.get("compliance") == "1"
+    report_params = [*filter_params, ("compliance", "1")]
     context = {
         **admin.site.each_context(request),
         "title": "Unrecapped meetings",
@@ -556,13 +557,24 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         "now": now,
         "filter_query": urlencode(filter_params),
         "unsorted_query": urlencode(unsorted_params),
-        "keep_params": filter_params,
+        "keep_params": report_params,
+        "compliance_query": urlencode(
+            [*report_params, *((k, request.GET[k]) for k in ("start", "end") if k in request.GET)]
+        ),
         "csv_query": urlencode([*filter_params, ("format", "csv")]),
         "period_form": period_form,
         "can_remind": request.user.has_perm("meetings.change_meeting"),
         "show_teams": True,
-        **report_context(report, title="All teams: weekly agenda and recap compliance"),
     }
+    if report_shown:
+        scope = Meeting.objects.all()
+        if filters.get("team"):
+            scope = scope.filter(team=filters["team"])
+        report = compliance_report(scope, start=start, end=end, now=now)
+        title = "All teams: weekly agenda and recap compliance"
+        context.update(report_context(report, title=title))
+        if request.htmx:
+            return TemplateResponse(request, "admin/meetings/unrecapped.html#compliance", context)
     return TemplateResponse(request, "admin/meetings/unrecapped.html", context)
 
 

@@ -236,6 +236,9 @@ class Meeting(RendersMarkdown):
                 name="meeting_reminder_due_idx",
             ),
             models.Index(fields=["team", "starts_at"], name="meeting_team_starts_idx"),
+            # Staff compliance across all teams reads one period of meetings: without
+            # it, a parallel scan of the whole table (1.4 s at 1,000,000 meetings).
+            models.Index(fields=["starts_at"], name="meeting_starts_idx"),
             models.Index(
                 fields=["agenda_sent_by"],
                 condition=Q(agenda_sent_by__isnull=False),

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import (
     Count,
     DateTimeField,
@@ -39,17 +41,35 @@ BUCKETS = [
 SORTS = [("overdue", "Most overdue first"), ("-overdue", "Least overdue first")]
 
 
+class _Search(AutocompleteSelect):
+    def format_value(self, value) -> list[str]:
+        # The chosen option is looked up by id to show it: only a plain id can be
+        # (anything else is reported by the form and shown as no choice).
+        return [v for v in super().format_value(value) if v.isascii() and v.isdigit()
+                and len(v) < 19]  # fmt: skip
+
+
+def _search(field: str) -> AutocompleteSelect:
+    """The admin's own search-as-you-type picker (the meeting admin's autocomplete
+    fields): the page carries only the chosen option, however many teams or
+    organizers there are."""
+    return _Search(Meeting._meta.get_field(field), admin.site)
+
+
 class UnrecappedFilterForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="All")
-    organizer = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All"
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="All", widget=_search("team")
     )
+    organizer = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="All",
+        widget=_search("organizer"),
+    )  # fmt: skip
     overdue = forms.ChoiceField(choices=[("", "All"), *BUCKETS], required=False)
     o = forms.ChoiceField(label="Sort", choices=SORTS, required=False)
 
     def __init__(self, *args, now: datetime, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Only people who owe a recap: a short list, found through the partial index.
+        # Only people who owe a recap: checked through the partial index on submit.
         self.fields["organizer"].queryset = User.objects.filter(
             pk__in=Meeting.objects.awaiting_recap(now).values("organizer_id")
         ).order_by("display_name", "email")

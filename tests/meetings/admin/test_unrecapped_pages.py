@@ -121,3 +121,30 @@ def test_a_later_page_costs_the_same_queries(staff_client, backlog,
         first = staff_client.get(URL)
     with django_assert_num_queries(len(first_queries)):
         staff_client.get(URL + "?" + first.context["next_query"])
+
+
+def test_compliance_figures_come_on_their_own_request(staff_client, backlog, team):
+    page = staff_client.get(URL, {"team": team.pk}).content.decode()
+    assert "Weekly trend" not in page
+    link = re.search(r'hx-get="\?([^"]*)"', page).group(1)
+    assert "compliance=1" in link and f"team={team.pk}" in link
+    # htmx loads the figures alone, right after the page.
+    fragment = staff_client.get(f"{URL}?{unescape(link)}", headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert "Weekly trend" in body and "<html" not in body and "result_list" not in body
+    # Without JavaScript the link shows the whole page with the figures.
+    full = staff_client.get(f"{URL}?{unescape(link)}").content.decode()
+    assert "Weekly trend" in full and "result_list" in full
+
+
+def test_the_list_page_costs_no_compliance_queries(staff_client, backlog,
+                                                   django_assert_max_num_queries):  # fmt: skip
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as with_report:
+        staff_client.get(URL, {"compliance": "1"})
+    with CaptureQueriesContext(connection) as list_only:
+        staff_client.get(URL)
+    assert len(list_only) < len(with_report)
+    assert not any("PERCENTILE_CONT" in q["sql"] for q in list_only.captured_queries)
