@@ -62,8 +62,12 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     now = timezone.now()
     user = request.user
     attendees = list(meeting.attendees.select_related("user").order_by("user__display_name"))
-    items = list(meeting.agenda_items.select_related("owner", "added_by"))
-    decisions = list(meeting.decisions.all())
+    # Ordered within the meeting: the models' default ordering starts with the
+    # meeting's own start time, which costs a join to the meeting on every read.
+    items = list(
+        meeting.agenda_items.select_related("owner", "added_by").order_by("position", "pk")
+    )
+    decisions = list(meeting.decisions.order_by("position", "pk"))
     action_items = list(meeting.action_items.select_related("owner"))
     me = next((a for a in attendees if a.user_id == user.pk), None)
     can_edit = can_change_meeting(request, meeting)
