@@ -13,8 +13,9 @@ same session: same duration, 2 connections, after a warm-up. Every URL must
 answer 200 (a redirect to the login page fails the run).
 
 Prints a table (requests per second, ratio /healthz rps ÷ page rps with
-/healthz measured first and last and averaged, queries of one render) and, as the last line, `home=<r> list=<r> meeting=<r> actions=<r>
-admin=<r>`. The database is dropped and gunicorn stopped at the end.
+/healthz measured first and last and averaged, queries of one render) and, as
+the last line, `home=<r> list=<r> meeting=<r> actions=<r> admin=<r>`. The
+database is dropped and gunicorn stopped at the end.
 """
 
 from __future__ import annotations
