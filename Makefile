@@ -20,13 +20,14 @@ PYTHON ?= $(shell \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bookend
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: help install run test lint format bench soak clean
+.PHONY: help install run test lint format bench bench-http soak clean
 
 help:
 	@echo "make run    install, migrate, seed the demo team, start web + worker + beat"
 	@echo "make test   install and run the whole test suite (PostgreSQL and Redis needed)"
 	@echo "make lint   ruff check, format check, and the import contracts (import-linter)"
 	@echo "make bench  reminder sweep and delivery benchmark on PostgreSQL"
+	@echo "make bench-http  pages vs /healthz under gunicorn (2 workers) and wrk; last line the ratios"
 	@echo "make soak   10 minutes of load with killed workers and SMTP outages (SOAK_SECONDS=600)"
 
 $(STAMP): pyproject.toml
@@ -87,6 +88,15 @@ bench: $(STAMP)
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
 	$(BIN)/python -m benchmarks.reminders
+
+# wrk comes from Debian (as .ci/run installs chromium); installed here when missing.
+bench-http: $(STAMP)
+	@command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1; }; } || \
+	  { echo "error: wrk is missing and 'apt-get install wrk' failed (run it as root, or install wrk)." >&2; exit 1; }
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bookend_bench_http} \
+	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz} \
+	$(BIN)/python -m benchmarks.http
 
 SOAK_SECONDS ?= 600
 soak: $(STAMP)

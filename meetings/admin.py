@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -43,10 +42,13 @@ from .models import (
 from .reports.compliance import compliance_report
 from .reports.period import period_from, report_context
 from .reports.unrecapped import (
+    COUNT_CAP,
     PAGE_SIZE,
     UnrecappedFilterForm,
     csv_response,
+    keyset_page,
     overdue_text,
+    unrecapped_count,
     unrecapped_meetings,
 )
 
@@ -490,20 +492,34 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
 
     form = UnrecappedFilterForm(request.GET or None, now=now)
     filters = form.cleaned_data if form.is_valid() else {}
-    meetings = unrecapped_meetings(
-        now,
-        team=filters.get("team"),
-        organizer=filters.get("organizer"),
-        overdue=filters.get("overdue", ""),
-        sort=filters.get("o") or "overdue",
-    )
+    chosen = {
+        "team": filters.get("team"),
+        "organizer": filters.get("organizer"),
+        "overdue": filters.get("overdue", ""),
+    }
+    sort = filters.get("o") or "overdue"
+    meetings = unrecapped_meetings(now, **chosen, sort=sort)
     if request.GET.get("format") == "csv":
         return csv_response(meetings, now)
 
-    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keyset pagination: a page starts after (or ends before) the row in its
+    # cursor, so it reads its own rows through the index, never an offset.
+    page = keyset_page(
+        meetings,
+        descending=sort == "-overdue",
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=PAGE_SIZE,
+    )
     for meeting in page:
         meeting.overdue_text = overdue_text(meeting, now)
         meeting.is_overdue = meeting.due_at <= now
+    count = unrecapped_count(now, **chosen)
+    number = request.GET.get("page", "")
+    number = int(number) if number.isascii() and number.isdigit() and len(number) < 7 else 1
+    number = max(1, number) if page.previous_cursor else 1
+    pages = -(-count // PAGE_SIZE) if count <= COUNT_CAP else None
+    number = min(number, pages or number)  # a page number only labels the page
 
     filter_params = [
         (name, request.GET[name])
@@ -513,26 +529,52 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
     # The sort links set `o` themselves.
     unsorted_params = [(name, value) for name, value in filter_params if name != "o"]
     period_form, start, end = period_from(request.GET, timezone.localdate(now))
-    scope = Meeting.objects.all()
-    if filters.get("team"):
-        scope = scope.filter(team=filters["team"])
-    report = compliance_report(scope, start=start, end=end, now=now)
+    # The compliance figures cost what the period's meetings cost, not what this
+    # page of the list costs: they come on their own request (htmx loads them
+    # right after the page; without JavaScript, a link shows the page with them).
+    report_shown = request.GET.get("compliance") == "1"
+    report_params = [*filter_params, ("compliance", "1")]
     context = {
         **admin.site.each_context(request),
         "title": "Unrecapped meetings",
         "opts": Meeting._meta,
         "form": form,
         "page": page,
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
+        "page_number": number,
+        "num_pages": pages,
+        "next_query": urlencode(
+            [*filter_params, ("after", page.next_cursor), ("page", number + 1)]
+        )
+        if page.next_cursor
+        else "",
+        "previous_query": urlencode(
+            [*filter_params, ("before", page.previous_cursor), ("page", number - 1)]
+        )
+        if page.previous_cursor
+        else "",
         "now": now,
         "filter_query": urlencode(filter_params),
         "unsorted_query": urlencode(unsorted_params),
-        "keep_params": filter_params,
+        "keep_params": report_params,
+        "compliance_query": urlencode(
+            [*report_params, *((k, request.GET[k]) for k in ("start", "end") if k in request.GET)]
+        ),
         "csv_query": urlencode([*filter_params, ("format", "csv")]),
         "period_form": period_form,
         "can_remind": request.user.has_perm("meetings.change_meeting"),
         "show_teams": True,
-        **report_context(report, title="All teams: weekly agenda and recap compliance"),
     }
+    if report_shown:
+        scope = Meeting.objects.all()
+        if filters.get("team"):
+            scope = scope.filter(team=filters["team"])
+        report = compliance_report(scope, start=start, end=end, now=now)
+        title = "All teams: weekly agenda and recap compliance"
+        context.update(report_context(report, title=title))
+        if request.htmx:
+            return TemplateResponse(request, "admin/meetings/unrecapped.html#compliance", context)
     return TemplateResponse(request, "admin/meetings/unrecapped.html", context)
 
 

@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User, validate_time_zone
 
+from ..markdown import RenderedMarkdownField, RendersMarkdown
 from .notification import NotificationKind as Kind
 
 # Rule 1's message: the database constraint and `Meeting.times_problems` say it alike.
@@ -122,7 +123,7 @@ def _recorded_by() -> models.ForeignKey:
     )
 
 
-class Meeting(models.Model):
+class Meeting(RendersMarkdown):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         AGENDA_SENT = "agenda_sent", "Agenda sent"
@@ -163,6 +164,7 @@ class Meeting(models.Model):
     desired_outcome = models.TextField(
         blank=True, help_text="The bottom line: what this meeting should decide or produce."
     )
+    desired_outcome_html = RenderedMarkdownField(source="desired_outcome")
     agenda_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     agenda_sent_by = _recorded_by()
     agenda_amended_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -171,6 +173,8 @@ class Meeting(models.Model):
 
     recap_summary = models.TextField("summary", blank=True)
     recap_notes = models.TextField("notes", blank=True)
+    recap_summary_html = RenderedMarkdownField(source="recap_summary")
+    recap_notes_html = RenderedMarkdownField(source="recap_notes")
     no_action_items = models.BooleanField(
         "no action items came out of this meeting", default=False
     )
@@ -260,6 +264,9 @@ class Meeting(models.Model):
                 name="meeting_reminder_due_idx",
             ),
             models.Index(fields=["team", "starts_at"], name="meeting_team_starts_idx"),
+            # Staff compliance across all teams reads one period of meetings: without
+            # it, a parallel scan of the whole table (1.4 s at 1,000,000 meetings).
+            models.Index(fields=["starts_at"], name="meeting_starts_idx"),
             models.Index(
                 fields=["agenda_sent_by"],
                 condition=Q(agenda_sent_by__isnull=False),

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership, Team, User
 
+from ..markdown import RenderedMarkdownField, RendersMarkdown
 from .meeting import Meeting, RuleBroken
 from .notification import Notification
 
@@ -103,7 +104,7 @@ def titled_and_timeboxed(prefix: str, title_message: str) -> list[models.CheckCo
     ]
 
 
-class AgendaItem(models.Model):
+class AgendaItem(RendersMarkdown):
     Outcome = Outcome
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
@@ -114,6 +115,7 @@ class AgendaItem(models.Model):
     )
     timebox_minutes = models.PositiveSmallIntegerField("time box (minutes)", null=True, blank=True)
     notes = models.TextField(blank=True)
+    notes_html = RenderedMarkdownField(source="notes")
     added_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -141,9 +143,10 @@ class AgendaItem(models.Model):
         return self.title
 
 
-class Decision(models.Model):
+class Decision(RendersMarkdown):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField()
+    text_html = RenderedMarkdownField(source="text")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

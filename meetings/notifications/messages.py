@@ -1,8 +1,9 @@
 """Every email about a meeting: a renderer per notification kind.
 
 Each message is a template triplet (`accounts.mail.make_message`), HTML plus
-plain text, bottom line first. User Markdown goes through `render_markdown`
-(markdown-it-py + nh3) in the HTML part; the plain text part shows the sanitized
+plain text, bottom line first. User Markdown in the HTML part is the sanitized
+HTML stored when the text was saved (`render_markdown`: markdown-it-py + nh3,
+see `meetings.markdown.RenderedMarkdownField`); the plain text part shows the sanitized
 text with tags stripped, so neither part can carry markup a user typed.
 Renderers run at delivery time, with what is true then: a reminder that is no
 longer needed renders to None and is not sent.

@@ -38,8 +38,8 @@ def apply_template(meeting: Meeting, template: AgendaTemplate | None, *, by: Use
     if template is None or meeting.agenda_items.exists():
         return 0
     if template.desired_outcome and not meeting.desired_outcome:
-        Meeting.objects.filter(pk=meeting.pk).update(desired_outcome=template.desired_outcome)
         meeting.desired_outcome = template.desired_outcome
+        meeting.save(update_fields=["desired_outcome"])  # and its HTML
     items = [
         AgendaItem(
             meeting=meeting,

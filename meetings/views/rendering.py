@@ -74,12 +74,17 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
     now = timezone.now()
     user = request.user
     attendees = list(meeting.attendees.select_related("user").order_by("user__display_name"))
-    items = list(meeting.agenda_items.select_related("owner", "added_by"))
-    decisions = list(meeting.decisions.all())
+    # Ordered within the meeting: the models' default ordering starts with the
+    # meeting's own start time, which costs a join to the meeting on every read.
+    items = list(
+        meeting.agenda_items.select_related("owner", "added_by").order_by("position", "pk")
+    )
+    decisions = list(meeting.decisions.order_by("position", "pk"))
     action_items = list(meeting.action_items.select_related("owner"))
-    members = team_members(meeting.team_id)
     me = next((a for a in attendees if a.user_id == user.pk), None)
     can_edit = can_change_meeting(request, meeting)
+    # The owner pickers of the editors' forms; nobody else gets one.
+    members = team_members(meeting.team_id) if can_edit else []
     status = meeting.status_at(now)
     agenda_open = meeting.agenda_is_open(now)
     recap_open = meeting.recap_is_open(now)
@@ -126,18 +131,6 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "editing_item": None,
         "editing_decision": None,
         "editing_action": None,
-        "outcome_form": OutcomeForm(initial={"desired_outcome": meeting.desired_outcome}),
-        "item_form": AgendaItemForm(members=members, prefix="new")
-        if can_edit
-        else TalkingPointForm(prefix="new"),
-        "recap_form": RecapForm(items=items, initial=RecapForm.initial_for(meeting, items)),
-        "decision_form": DecisionForm(prefix="decision"),
-        "action_form": ActionItemForm(
-            members=members,
-            meeting=meeting,
-            prefix="action",
-            initial={"due_date": meeting.suggested_due_date(now)},
-        ),
         "zone_name": timezone.get_current_timezone_name(),
         # Which element htmx should focus after a swap (see the templates' autofocus).
         "focus": "",
@@ -145,10 +138,28 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "focus_decision": None,
         "focus_action": None,
     }
+    # Only the forms this viewer can use now: each costs its fields and widgets.
+    if can_edit and agenda_open:
+        context["outcome_form"] = OutcomeForm(initial={"desired_outcome": meeting.desired_outcome})
+    if context["can_propose"]:
+        context["item_form"] = (
+            AgendaItemForm(members=members, prefix="new")
+            if can_edit
+            else TalkingPointForm(prefix="new")
+        )
+    if context["recap_editable"]:
+        context["recap_form"] = RecapForm(
+            items=items, initial=RecapForm.initial_for(meeting, items)
+        )
+        context["decision_form"] = DecisionForm(prefix="decision")
+        context["action_form"] = ActionItemForm(
+            members=members, meeting=meeting, prefix="action",
+            initial={"due_date": meeting.suggested_due_date(now)},
+        )  # fmt: skip
     # `focus_field=("item_form", "title")`: a blank form's field takes the focus.
     form_name, field = extra.pop("focus_field", ("", ""))
     context.update(extra)
-    if form_name:
+    if form_name in context:
         autofocus(context[form_name], field)
     # A refused form puts the cursor in the first field to fix.
     for value in extra.values():
