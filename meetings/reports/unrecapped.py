@@ -42,6 +42,18 @@ SORTS = [("overdue", "Most overdue first"), ("-overdue", "Least overdue first")]
 
 
 class _Search(AutocompleteSelect):
+    def __init__(self, *args, placeholder: str, **kwargs) -> None:
+        self.placeholder = placeholder
+        super().__init__(*args, **kwargs)
+
+    def build_attrs(self, base_attrs, extra_attrs=None) -> dict:
+        # select2 names its combobox after the text it shows; with the admin's
+        # empty placeholder an unfiltered picker has no accessible name at all.
+        return {
+            **super().build_attrs(base_attrs, extra_attrs),
+            "data-placeholder": self.placeholder,
+        }
+
     def format_value(self, value) -> list[str]:
         # The chosen option is looked up by id to show it: only a plain id can be
         # (anything else is reported by the form and shown as no choice).
@@ -49,20 +61,23 @@ class _Search(AutocompleteSelect):
                 and len(v) < 19]  # fmt: skip
 
 
-def _search(field: str) -> AutocompleteSelect:
+def _search(field: str, placeholder: str) -> AutocompleteSelect:
     """The admin's own search-as-you-type picker (the meeting admin's autocomplete
     fields): the page carries only the chosen option, however many teams or
     organizers there are."""
-    return _Search(Meeting._meta.get_field(field), admin.site)
+    return _Search(Meeting._meta.get_field(field), admin.site, placeholder=placeholder)
 
 
 class UnrecappedFilterForm(forms.Form):
     team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="All", widget=_search("team")
+        queryset=Team.objects.all(),
+        required=False,
+        empty_label="All",
+        widget=_search("team", "All teams"),
     )
     organizer = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="All",
-        widget=_search("organizer"),
+        widget=_search("organizer", "All organizers"),
     )  # fmt: skip
     overdue = forms.ChoiceField(choices=[("", "All"), *BUCKETS], required=False)
     o = forms.ChoiceField(label="Sort", choices=SORTS, required=False)

@@ -25,7 +25,7 @@ def test_compliance_figures_load_after_the_page_and_filters_pick_by_search(brows
     page.goto("/admin/meetings/unrecapped/")
     assert page.get_by_role("row", name="Owes a recap").is_visible()
     # htmx swaps the placeholder for the figures, with the weekly trend.
-    page.get_by_role("heading", name="Weekly trend (last 12 weeks)").wait_for()
+    page.get_by_role("heading", name="Weekly trend").wait_for()
     assert page.get_by_role("row", name="Dash Team").first.is_visible()
     # The organizer picker searches the admin's autocomplete endpoint.
     page.locator("#id_organizer + .select2").click()

@@ -18,6 +18,7 @@ from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from aiosmtpd.controller import Controller
@@ -199,12 +200,15 @@ def private_redis():
 
     def point_celery_at(url: str) -> None:
         # Celery reads the URL from the environment first, and keeps its connection
-        # and producer pools once made: drop them so the next publish uses `url`.
+        # and producer pools once made: drop them so the next publish uses `url`,
+        # as Celery itself does after a fork (kombu's global pools too, or a later
+        # publish acquires from the pool closed here: "Acquire on closed pool").
         os.environ["CELERY_BROKER_URL"] = django_settings.CELERY_BROKER_URL = url
         app.conf.update(broker_url=url)
         app.pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        kombu.pools.reset()
 
     server = Server()
     server.start()

@@ -88,8 +88,14 @@ def make_run(tmp_path):
     try:
         yield env, port, run, tmp_path
     finally:
+        # honcho's children have process groups of their own: a SIGKILL to this
+        # group would orphan them, so ask honcho to stop them first.
         if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
+            os.killpg(run.pid, signal.SIGINT)
+            try:
+                run.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(run.pid, signal.SIGKILL)
         log.close()
 
 
