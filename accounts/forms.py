@@ -19,7 +19,6 @@ from .models import (
     User,
     available_time_zones,
     normalize_email,
-    validate_time_zone,
 )
 
 MAX_POLICY_HOURS = 24 * 60  # 60 days: beyond that a reminder is no use to anyone
@@ -66,11 +65,6 @@ class TimeZoneField(forms.ChoiceField):
 
     def valid_value(self, value) -> bool:
         return value in zones.canonical_time_zones() or value in self.kept
-
-    def validate(self, value) -> None:
-        super().validate(value)
-        if value:
-            validate_time_zone(value)
 
 
 class NormalizedEmailField(forms.EmailField):

@@ -231,18 +231,19 @@ WHITENOISE_USE_FINDERS = DEBUG
 # EMAIL_URL: devmail:// (the default, for `make run`) prints a short summary of each
 # message and keeps it whole in var/mail/; consolemail:// prints raw MIME;
 # smtp://host:port for a real server, smtp+tls://user:password@host:587 with STARTTLS.
-_email_url = os.environ.get("EMAIL_URL", "devmail://")
-if _email_url == "devmail://":
+_email_timeout = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+if os.environ.get("EMAIL_URL", "devmail://") == "devmail://":
     _email = {"EMAIL_BACKEND": "config.devmail.EmailBackend"}
+    _mailer: dict = {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {"directory": VAR_DIR / "mail"},
+    }
 else:
     try:
         _email = env.email_url("EMAIL_URL")
     except (ImproperlyConfigured, KeyError, ValueError) as exc:
         raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL: {exc}") from None
-_email_timeout = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-_mailer: dict = {"BACKEND": _email["EMAIL_BACKEND"]}
-if _email_url == "devmail://":
-    _mailer["OPTIONS"] = {"directory": VAR_DIR / "mail"}
+    _mailer = {"BACKEND": _email["EMAIL_BACKEND"]}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     _mailer["OPTIONS"] = {
         "host": _email.get("EMAIL_HOST") or "localhost",

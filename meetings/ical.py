@@ -45,7 +45,7 @@ def _description(meeting: Meeting, link: str) -> str:
     if meeting.canceled_at:
         lines.append("This meeting is canceled.")
     elif meeting.agenda_sent_at:
-        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome)}")
+        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome_html)}")
         for item in meeting.agenda_items.all():
             box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
             lines.append(f"- {item.title}{box}")
@@ -133,7 +133,7 @@ def feed_description(meeting: Meeting, *, now: datetime) -> str:
     status = meeting.status_at(now)
     lines = [_STATUS_LINES.get(status, "")]
     if meeting.agenda_sent_at and not meeting.canceled_at:
-        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome)}")
+        lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome_html)}")
         for item in meeting.agenda_items.all():
             box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""
             lines.append(f"- {item.title}{box}")

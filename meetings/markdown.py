@@ -36,10 +36,10 @@ def render_markdown(text: str) -> str:
     )
 
 
-def plain_text(text: str) -> str:
+def plain_text(html: str) -> str:
     """User Markdown for plain-text places (email text parts, calendar descriptions):
-    rendered and sanitized like everywhere, then the tags stripped."""
-    return strip_tags(render_markdown(text)).strip()
+    its stored, sanitized HTML (a `RenderedMarkdownField`) with the tags stripped."""
+    return strip_tags(html).strip()
 
 
 class RenderedMarkdownField(models.TextField):

@@ -323,16 +323,23 @@ class AgendaVersion(models.Model):
             for item in items
         ]
 
-    def shows_the_same_as(
-        self, meeting: Meeting, items: Iterable[AgendaItem] | None = None
-    ) -> bool:
-        """Whether the agenda as it stands says exactly what this version said: the one
-        rule of "nothing changed" (the title, times and place go out when they change,
-        through the meeting's own update; they are not the agenda's to send)."""
-        return (self.desired_outcome, self.items) == (
-            meeting.desired_outcome,
-            self.items_of(meeting, items),
-        )
+    @classmethod
+    def as_it_stands(
+        cls, meeting: Meeting, items: Iterable[AgendaItem] | None = None
+    ) -> tuple[str, list[dict]]:
+        """What a digest of the agenda would say now. Two states that compare equal
+        are the one rule of "nothing changed" (the title, times and place go out when
+        they change, through the meeting's own update; they are not the agenda's)."""
+        return meeting.desired_outcome, cls.items_of(meeting, items)
+
+    def says(self) -> tuple[str, list[dict]]:
+        return self.desired_outcome, self.items
+
+    @staticmethod
+    def as_of(versions: list[AgendaVersion], moment: datetime) -> AgendaVersion | None:
+        """Of `versions` (oldest first), the one kept when a digest was queued at `moment`."""
+        kept = [v for v in versions if v.created_at <= moment]
+        return kept[-1] if kept else None
 
     @classmethod
     def attendees_have(cls, meeting: Meeting, items: Iterable[AgendaItem] | None = None) -> bool:
@@ -351,12 +358,10 @@ class AgendaVersion(models.Model):
         if not received or None in received:
             return False  # someone never got it
         versions = list(cls.objects.filter(meeting=meeting).order_by("created_at", "pk"))
-        if items is None:
-            items = meeting.agenda_items.select_related("owner")
-        items = list(items)
+        now_says = cls.as_it_stands(meeting, items)
         for moment in received:
-            kept = [v for v in versions if v.created_at <= moment]
-            if not kept or not kept[-1].shows_the_same_as(meeting, items):
+            version = cls.as_of(versions, moment)
+            if version is None or version.says() != now_says:
                 return False
         return True
 
@@ -364,13 +369,14 @@ class AgendaVersion(models.Model):
     def keep(cls, meeting: Meeting, *, now: datetime) -> AgendaVersion:
         """The agenda as it stands, kept unless the last kept version says the same."""
         last = cls.objects.filter(meeting=meeting).order_by("-created_at", "-pk").first()
-        if last and last.shows_the_same_as(meeting):
+        outcome, items = cls.as_it_stands(meeting)
+        if last and last.says() == (outcome, items):
             return last
         return cls.objects.create(
             meeting=meeting,
             sequence=meeting.sequence,
-            desired_outcome=meeting.desired_outcome,
-            items=cls.items_of(meeting),
+            desired_outcome=outcome,
+            items=items,
             created_at=now,
         )
 

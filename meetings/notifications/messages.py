@@ -43,10 +43,6 @@ from .stages import current_stage
 Kind = Notification.Kind
 
 
-# User Markdown in a text part: rendered, sanitized, tags stripped.
-plain_markdown = plain_text
-
-
 # -- shared pieces ----------------------------------------------------------------------
 
 
@@ -162,7 +158,7 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
     items = list(meeting.agenda_items.all())
     for item in items:
         # Under its item in the text part, as the HTML part shows it.
-        item.notes_text = textwrap.indent(plain_markdown(item.notes), "   ")
+        item.notes_text = textwrap.indent(plain_text(item.notes_html), "   ")
     return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
@@ -174,7 +170,7 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
         "attendees": list(meeting.attendees.all()),
         "carried": carried,
         "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
-        "outcome_text": plain_markdown(meeting.desired_outcome),
+        "outcome_text": plain_text(meeting.desired_outcome_html),
     }, invitation(meeting)
 
 
@@ -188,12 +184,6 @@ def _received_versions(meeting: Meeting) -> dict[int, list[datetime]]:
     return received
 
 
-def _version_at(versions: list[AgendaVersion], moment: datetime) -> AgendaVersion | None:
-    """The agenda as it stood when a digest was queued at `moment`."""
-    kept = [v for v in versions if v.created_at <= moment]
-    return kept[-1] if kept else None
-
-
 def _changes_for(shared: dict, notification: Notification) -> dict | None:
     """What changed in the agenda since the last version this reader received; None
     when they received none before (they get the whole agenda anyway)."""
@@ -204,8 +194,8 @@ def _changes_for(shared: dict, notification: Notification) -> dict | None:
     ]
     if not earlier:
         return None
-    then = _version_at(shared["versions"], max(earlier))
-    current = _version_at(shared["versions"], notification.created_at)
+    then = AgendaVersion.as_of(shared["versions"], max(earlier))
+    current = AgendaVersion.as_of(shared["versions"], notification.created_at)
     if then is None or current is None or then.pk == current.pk:
         return None
     changes = current.changes_since(then)
@@ -282,9 +272,9 @@ def _recap_digest_shared(meeting_id: int) -> dict:
     return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
-        "summary_text": plain_markdown(meeting.recap_summary),
-        "notes_text": plain_markdown(meeting.recap_notes),
-        "decisions": [(d, plain_markdown(d.text)) for d in meeting.decisions.all()],
+        "summary_text": plain_text(meeting.recap_summary_html),
+        "notes_text": plain_text(meeting.recap_notes_html),
+        "decisions": [(d, plain_text(d.text_html)) for d in meeting.decisions.all()],
         "groups": list(groups.values()),
         "action_count": len(meeting.action_items.all()),
     }

@@ -258,9 +258,10 @@ def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[F
     if not by_week:
         return []
     # Empty weeks after the first with meetings stay: they are gaps in the trend.
+    first = min(by_week)
     weeks = []
-    for n in range((last_monday - min(by_week)).days // 7 + 1):
-        monday = min(by_week) + timedelta(weeks=n)
+    for n in range((last_monday - first).days // 7 + 1):
+        monday = first + timedelta(weeks=n)
         row = by_week.get(monday, {})
         weeks.append(Figures(key=monday, label=monday.isoformat(), **row))
     return weeks

@@ -23,10 +23,9 @@ from ..models import (
     AgendaVersion,
     Meeting,
     NothingChanged,
-    Notification,
     RuleBroken,
 )
-from .meeting import record, require_members
+from .meeting import queue_agenda_digest, record, require_members
 
 ITEM_FIELDS = ("title", "owner", "timebox_minutes", "notes")
 
@@ -46,7 +45,7 @@ def add_agenda_item(
     if owner is not None:
         require_members(meeting.team, [owner], "agenda item owner")
     # Lock the meeting so two concurrent additions get distinct positions.
-    Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+    meeting.locked()
     last = meeting.agenda_items.aggregate(m=Max("position"))["m"]
     item = AgendaItem(
         meeting=meeting,
@@ -115,13 +114,8 @@ def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
 
 
 def _queue_agenda_digest(meeting: Meeting, *, now: datetime) -> None:
-    # Stage = the iCalendar SEQUENCE, so each version is queued once per attendee
-    # however often a request is retried. The version is kept, so that a later
-    # digest can say what changed since the one a reader got.
-    AgendaVersion.keep(meeting, now=now)
-    notifications.queue_meeting_digest(
-        meeting, kind=Notification.Kind.AGENDA_DIGEST, stage=str(meeting.sequence), now=now
-    )
+    queue_agenda_digest(meeting, now=now)
+    # A sent agenda needs no more agenda reminders.
     notifications.reschedule(meeting, now=now)
 
 

@@ -59,13 +59,11 @@ def create_meeting(
     location: str = "",
     attendees: Iterable[User] = (),
     optional_attendees: Iterable[User] = (),
-    by: User | None = None,
     now: datetime,
 ) -> Meeting:
     """Schedule a meeting, or record one that already happened (held without agenda).
 
     The organizer is always an attendee. Attendees must belong to the team.
-    `by`: who scheduled it, when not the organizer (series generation: nobody).
     """
     attendees, optional_attendees = list(attendees), list(optional_attendees)
     require_members(team, [organizer, *attendees, *optional_attendees], "attendee")
@@ -89,12 +87,28 @@ def create_meeting(
     Attendee.objects.bulk_create(rows.values())
     notifications.reschedule(meeting, now=now)
     record(
-        meeting, by or organizer, "meeting.created", f"Scheduled “{title}”", now=now,
+        meeting, organizer, "meeting.created", f"Scheduled “{title}”", now=now,
         subject=meeting,
         changed={"attendees": [None, sorted(u.email for u in [organizer, *attendees,
                                                                *optional_attendees])]},
     )  # fmt: skip
     return meeting
+
+
+def queue_agenda_digest(meeting: Meeting, *, now: datetime, stage: str | None = None) -> None:
+    """One digest of the agenda as it stands per attendee, after commit.
+
+    The stage defaults to the iCalendar SEQUENCE, so each version is queued once
+    per attendee however often a request is retried. The version is kept, so that
+    a later digest can say what changed since the one a reader got.
+    """
+    AgendaVersion.keep(meeting, now=now)
+    notifications.queue_meeting_digest(
+        meeting,
+        kind=Notification.Kind.AGENDA_DIGEST,
+        stage=stage or str(meeting.sequence),
+        now=now,
+    )
 
 
 def agenda_digest_stage(meeting: Meeting, moved_from: tuple[datetime, datetime] | None) -> str:
@@ -178,13 +192,7 @@ def update_meeting(
         # Attendees hold the sent invitation: a change sends the new version
         # (higher SEQUENCE) so calendars move the event; a new attendee gets the
         # current one. Rows that exist are ignored, so nothing goes out twice.
-        AgendaVersion.keep(row, now=now)
-        notifications.queue_meeting_digest(
-            row,
-            kind=Notification.Kind.AGENDA_DIGEST,
-            stage=agenda_digest_stage(row, moved_from),
-            now=now,
-        )
+        queue_agenda_digest(row, stage=agenda_digest_stage(row, moved_from), now=now)
     if changed:
         record(row, by, "meeting.changed", f"Changed “{title}”", now=now, subject=row,
                changed=changed)  # fmt: skip

@@ -97,7 +97,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     attendee = None
     if list_name == "meeting":
         attendee = (
-            Attendee.objects.select_related("meeting")
+            Attendee.objects.select_related("meeting", "user")
             .filter(meeting_id=data.get("m"), user=user)
             .first()
         )

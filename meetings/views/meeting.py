@@ -113,12 +113,13 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
         team = meeting.team
     members = team_members(team.pk)
     organizer = meeting.organizer if meeting else request.user
-    attendees = list(meeting.attendees.select_related("user")) if meeting else []
     if request.method == "POST":
         form = MeetingForm(request.POST, members=members, organizer=organizer)
-        if form.is_valid():
+        valid = form.is_valid()
+        # From what is valid so far: shown again above the submit when refused.
+        hours_notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
+        if valid:
             now = timezone.now()
-            hours_notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
             try:
                 if meeting is None:
                     meeting, message = _create(request, team, form.cleaned_data, now)
@@ -133,8 +134,9 @@ def _save_meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpRes
                 for note in hours_notes:
                     messages.warning(request, f"Outside working hours for {note}.")
                 return redirect("meetings:detail", meeting.pk)
-        hours_notes = form.working_hours_notes(organizer=organizer, viewer=request.user)
-    else:
+    # Only the pages that render the form need the attendees.
+    attendees = list(meeting.attendees.select_related("user")) if meeting else []
+    if request.method != "POST":
         initial = MeetingForm.initial_for(meeting) if meeting else MeetingForm.initial_new()
         form = MeetingForm(initial=initial, members=members, organizer=organizer)
         hours_notes = (
