@@ -237,12 +237,14 @@ POLICY_FIELDS = ("name", "agenda_lead_time", "recap_grace", "escalate_after", "n
 @transaction.atomic
 def update_team_policy(*, team: Team, changes: dict, by: User, now: datetime) -> Team:
     """Set the team's name and reminder policy (`changes`: field -> value)."""
+    if unknown := set(changes) - set(POLICY_FIELDS):
+        raise ValueError(f"Not team policy: {sorted(unknown)}")  # would escape the audit
     team = Team.objects.select_for_update().get(pk=team.pk)
     before = audit.snapshot(team, POLICY_FIELDS)
     for name, value in changes.items():
         setattr(team, name, value)
     team.full_clean()
-    team.save()
+    team.save(update_fields=list(changes))
     changed = audit.changes(before, audit.snapshot(team, POLICY_FIELDS))
     if changed:
         audit.record(team=team, actor=by, action="team.policy_changed",

@@ -18,7 +18,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -36,7 +35,7 @@ from .forms import (
     SwitchTeamForm,
     TeamPolicyForm,
 )
-from .http import safe_next
+from .http import history_page, safe_next
 from .models import AuditEvent, Invitation, Membership, Role, User
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
 from .throttle import (
@@ -252,16 +251,8 @@ def team_history(request: HttpRequest) -> HttpResponse:
     """Every change to the team and its meetings, for its admins."""
     me = _admin_membership(request)
     events = AuditEvent.objects.filter(team_id=me.team_id)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
-        request,
-        "accounts/team_history.html",
-        {
-            "me": me,
-            "events": page.object_list,
-            "page": page,
-            "zone_name": timezone.get_current_timezone_name(),
-        },
+        request, "accounts/team_history.html", {"me": me, **history_page(request, events)}
     )
 
 

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 from accounts.admin import DeclaredFiltersOnly
+from accounts.http import parse_id
 from accounts.models import Membership
 
 from . import notifications, services
@@ -481,8 +482,7 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         ids = request.POST.getlist("selected") if "bulk" in request.POST else []
         if request.POST.get("remind"):
             ids = [request.POST["remind"]]
-        # Only plain ASCII digits that fit a bigint: "²" or 10**30 are not ids.
-        ids = [int(pk) for pk in ids if pk.isascii() and pk.isdigit() and len(pk) < 19]
+        ids = [pk for pk in map(parse_id, ids) if pk is not None]
         if not ids:
             messages.error(request, "Pick at least one meeting to remind.")
         else:

@@ -24,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
+from accounts.http import parse_id
 from accounts.models import Team, User
 
 from ..models import Meeting, Notification
@@ -57,8 +58,7 @@ class _Search(AutocompleteSelect):
     def format_value(self, value) -> list[str]:
         # The chosen option is looked up by id to show it: only a plain id can be
         # (anything else is reported by the form and shown as no choice).
-        return [v for v in super().format_value(value) if v.isascii() and v.isdigit()
-                and len(v) < 19]  # fmt: skip
+        return [v for v in super().format_value(value) if parse_id(v) is not None]
 
 
 def _search(field: str, placeholder: str) -> AutocompleteSelect:

@@ -7,12 +7,12 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import history_page, parse_id
 from accounts.models import AuditEvent, Team
 from accounts.teams import current_membership
 
@@ -35,7 +35,7 @@ def member_search(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404
     query = request.GET.get("q", "").strip()[:100]
-    chosen = {int(v) for v in request.GET.getlist("attendees") if v.isascii() and v.isdigit()}
+    chosen = {parse_id(v) for v in request.GET.getlist("attendees")} - {None}
     members = [u for u in team_members(membership.team_id) if u.pk != request.user.pk]
     if query:
         needle = query.casefold()
@@ -170,11 +170,10 @@ def hours_check(request: HttpRequest) -> HttpResponse:
     """The live "outside working hours" notice of the meeting and series forms: htmx
     sends the form as it stands whenever a field changes. Reads only."""
     if "meeting" in request.GET:  # the edit form
-        meeting_id = request.GET["meeting"]
-        # A bigint at most: a longer number is no meeting, not a database error.
-        if not (meeting_id.isascii() and meeting_id.isdigit() and len(meeting_id) < 19):
+        meeting_id = parse_id(request.GET["meeting"])
+        if meeting_id is None:
             raise Http404
-        meeting = changeable_meeting(request, int(meeting_id))
+        meeting = changeable_meeting(request, meeting_id)
         team, organizer = meeting.team, meeting.organizer
     else:
         membership = current_membership(request)
@@ -219,9 +218,6 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_meeting(request, meeting, "meeting")
 
 
-HISTORY_PAGE = 50
-
-
 @login_required
 @require_GET
 def meeting_history(request: HttpRequest, pk: int) -> HttpResponse:
@@ -231,14 +227,6 @@ def meeting_history(request: HttpRequest, pk: int) -> HttpResponse:
     if membership is None or not membership.is_admin:
         raise PermissionDenied("Only the team's admins see a meeting's history.")
     events = AuditEvent.objects.filter(team_id=meeting.team_id, meeting_id=meeting.pk)
-    page = Paginator(events, HISTORY_PAGE).get_page(request.GET.get("page"))
     return render(
-        request,
-        "meetings/history.html",
-        {
-            "meeting": meeting,
-            "events": page.object_list,
-            "page": page,
-            "zone_name": timezone.get_current_timezone_name(),
-        },
+        request, "meetings/history.html", {"meeting": meeting, **history_page(request, events)}
     )
