@@ -253,6 +253,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.save(update_fields=["calendar_token"])
 
 
+# Team policy bounds for action item reminders: past these, reminders are noise.
+MAX_ACTION_LEAD_DAYS = 7
+MAX_ACTION_OVERDUE_WEEKS = 12
+
+
 class TeamQuerySet(models.QuerySet["Team"]):
     def for_user(self, user) -> TeamQuerySet:
         """The teams `user` belongs to: where the tenancy boundary starts."""
@@ -279,6 +284,19 @@ class Team(models.Model):
     notify_no_agenda = models.BooleanField(
         "tell attendees when a meeting has no agenda", default=True
     )
+    remind_action_items = models.BooleanField(
+        "remind owners of action items that are due", default=True
+    )
+    action_reminder_lead_days = models.PositiveSmallIntegerField(
+        "days before the due date of the first reminder",
+        default=1,
+        help_text="0 sends none before the due day itself.",
+    )
+    action_overdue_weeks = models.PositiveSmallIntegerField(
+        "weekly reminders once overdue",
+        default=4,
+        help_text="After the reminder the day after the due date, one a week, this many times.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TeamQuerySet.as_manager()
@@ -300,6 +318,18 @@ class Team(models.Model):
                 condition=Q(escalate_after__gt=models.F("recap_grace")),
                 name="team_escalation_after_grace",
                 violation_error_message="Escalation must come after the recap grace period.",
+            ),
+            models.CheckConstraint(
+                condition=Q(action_reminder_lead_days__lte=MAX_ACTION_LEAD_DAYS),
+                name="team_action_lead_days_range",
+                violation_error_message=f"The first action item reminder comes at most "
+                f"{MAX_ACTION_LEAD_DAYS} days before the due date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(action_overdue_weeks__lte=MAX_ACTION_OVERDUE_WEEKS),
+                name="team_action_overdue_weeks_range",
+                violation_error_message=f"At most {MAX_ACTION_OVERDUE_WEEKS} weekly reminders "
+                "for an overdue action item.",
             ),
         ]
 

@@ -231,7 +231,10 @@ def _owners_left_after(target: Membership) -> int:
     return len([pk for pk in owners if pk != target.pk])
 
 
-POLICY_FIELDS = ("name", "agenda_lead_time", "recap_grace", "escalate_after", "notify_no_agenda")
+POLICY_FIELDS = (
+    "name", "agenda_lead_time", "recap_grace", "escalate_after", "notify_no_agenda",
+    "remind_action_items", "action_reminder_lead_days", "action_overdue_weeks",
+)  # fmt: skip
 
 
 @transaction.atomic

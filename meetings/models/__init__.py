@@ -12,6 +12,7 @@ from .notification import DeliveryPause, Notification, NotificationKind, Notific
 from .parts import (
     ActionItem,
     ActionItemQuerySet,
+    ActionResponse,
     ActionStatus,
     AgendaItem,
     AgendaVersion,
@@ -26,6 +27,7 @@ __all__ = [
     "ENDS_AFTER_START",
     "ActionItem",
     "ActionItemQuerySet",
+    "ActionResponse",
     "ActionStatus",
     "AgendaItem",
     "AgendaTemplate",

@@ -17,6 +17,9 @@ class NotificationKind(models.TextChoices):
     RECAP_REMINDER = "recap_reminder", "Recap missing reminder"
     RECAP_ESCALATION = "recap_escalation", "Recap escalation"
     DAILY_DIGEST = "daily_digest", "Daily digest"
+    ACTION_ASSIGNED = "action_assigned", "Action item assigned"
+    ACTION_DUE = "action_due", "Action item due reminder"
+    ACTION_DECLINED = "action_declined", "Action item declined"
     DELIVERY_EXPIRED = "delivery_expired", "Undelivered mail notice"
 
 

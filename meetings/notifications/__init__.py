@@ -28,10 +28,10 @@ Modules: `stages` (the table), `sweeper`, `outbox` (insert, enqueue, re-drive,
 from __future__ import annotations
 
 from .delivery import Outcome, deliver, deliver_many
-from .digests import queue_daily_digests, queue_meeting_digest
+from .digests import queue_daily_digests, queue_item_notice, queue_meeting_digest
 from .messages import agenda_digest_stage
 from .outbox import dispatch_ready, remind_now
-from .stages import reschedule
+from .stages import reschedule, reschedule_items
 from .sweeper import SweepResult, sweep
 
 __all__ = [
@@ -42,8 +42,10 @@ __all__ = [
     "deliver_many",
     "dispatch_ready",
     "queue_daily_digests",
+    "queue_item_notice",
     "queue_meeting_digest",
     "remind_now",
     "reschedule",
+    "reschedule_items",
     "sweep",
 ]

@@ -10,10 +10,10 @@ from django.db.models import Q
 
 from accounts.models import User
 
-from ..models import Meeting, Notification
+from ..models import ActionItem, Meeting, Notification
 from .daily import daily_digest_contents, digest_is_empty
 from .outbox import Row, enqueue, insert_notifications
-from .stages import Kind
+from .stages import Kind, anchor
 
 
 def queue_meeting_digest(meeting: Meeting, *, kind: str, stage: str, now: datetime) -> list[int]:
@@ -25,6 +25,18 @@ def queue_meeting_digest(meeting: Meeting, *, kind: str, stage: str, now: dateti
     they come online.
     """
     rows = [Row(kind, stage, uid, meeting.pk, now) for uid in digest_recipient_ids(meeting, kind)]
+    new_ids = insert_notifications(rows, now=now)
+    enqueue(new_ids, now=now)
+    return new_ids
+
+
+def queue_item_notice(
+    item: ActionItem, *, kind: str, recipient_id: int, now: datetime
+) -> list[int]:
+    """Queue a notice about one action item: its assignment to a new owner, or its
+    owner declining it (to the organizer). The stage names the item and the moment,
+    so each assignment or answer is told once. Sent at once, like a digest."""
+    rows = [Row(kind, f"{item.pk}@{anchor(now)}", recipient_id, item.meeting_id, now)]
     new_ids = insert_notifications(rows, now=now)
     enqueue(new_ids, now=now)
     return new_ids

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from accounts.models import User
 
-from ..models import Meeting, Notification
+from ..models import ActionItem, Meeting, Notification
 
 Kind = Notification.Kind
 
@@ -36,7 +36,7 @@ class Stage:
     useless_after: datetime | None
 
 
-def _anchor(moment: datetime) -> str:
+def anchor(moment: datetime) -> str:
     # The stage key carries the time it is about, so a meeting moved to another
     # time gets fresh reminders, while one time never gets a stage twice.
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
@@ -55,7 +55,7 @@ def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
     stages: list[Stage] = []
     if meeting.needs_reminder(Kind.AGENDA_REMINDER, now):
         deadline = start - team.agenda_lead_time
-        key = _anchor(start)
+        key = anchor(start)
         stages += [
             Stage(
                 Kind.AGENDA_REMINDER,
@@ -67,8 +67,8 @@ def stages_for(meeting: Meeting, now: datetime) -> list[Stage]:
             Stage(Kind.AGENDA_REMINDER, f"last_call@{key}", start - LAST_CALL_BEFORE_START, start),
         ]
     if team.notify_no_agenda and meeting.needs_reminder(Kind.NO_AGENDA_NOTICE, now):
-        stages.append(Stage(Kind.NO_AGENDA_NOTICE, f"at_start@{_anchor(start)}", start, end))
-    key = _anchor(end)
+        stages.append(Stage(Kind.NO_AGENDA_NOTICE, f"at_start@{anchor(start)}", start, end))
+    key = anchor(end)
     stages.append(
         Stage(Kind.RECAP_REMINDER, f"after_end@{key}", end + FIRST_RECAP_REMINDER_AFTER_END, None)
     )
@@ -125,6 +125,75 @@ def reschedule(meeting: Meeting, *, now: datetime) -> None:
     value = next_reminder_time(meeting, now, handled=False)
     Meeting.objects.filter(pk=meeting.pk).update(next_reminder_at=value)
     meeting.next_reminder_at = value
+
+
+# -- action items ----------------------------------------------------------------------
+# Before the due day (the team's lead, "due tomorrow" by default), on it, the day
+# after, then weekly up to the team's cap. Days are the owner's own: a stage is
+# due at the owner's local midnight and goes out in their working hours.
+
+
+def item_stage_key(item: ActionItem) -> str:
+    # The item and its due date: a re-dated item gets fresh stages, and a stage
+    # queued for the old date is recognised as stale when it is delivered.
+    return f"{item.pk}@{item.due_date:%Y%m%d}"
+
+
+def item_stages(item: ActionItem, now: datetime) -> list[Stage]:
+    """Every reminder stage of `item` while its owner is expected to do it: published,
+    open, not declined, its meeting not canceled. Needs `item.meeting.team` and
+    `item.owner`. The team's on/off switch is the sweep's to apply (`Team.
+    remind_action_items`): the stages keep the item scheduled while it is off."""
+    meeting = item.meeting
+    if (
+        item.status != ActionItem.Status.OPEN
+        or item.response == ActionItem.Response.DECLINED
+        or meeting.canceled_at
+        or not meeting.recap_published_at
+    ):
+        return []
+    team, zone, due = meeting.team, item.owner.zone, item.due_date
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone)
+
+    key = item_stage_key(item)
+    stages: list[Stage] = []
+    lead = team.action_reminder_lead_days
+    if lead:
+        name = "due_tomorrow" if lead == 1 else f"due_in{lead}d"
+        stages.append(Stage(Kind.ACTION_DUE, f"{name}.{key}", midnight(due - timedelta(lead)),
+                            midnight(due)))  # fmt: skip
+    stages.append(Stage(Kind.ACTION_DUE, f"due_today.{key}", midnight(due),
+                        midnight(due + timedelta(1))))  # fmt: skip
+    stages.append(Stage(Kind.ACTION_DUE, f"overdue1d.{key}", midnight(due + timedelta(1)), None))
+    for week in range(1, team.action_overdue_weeks + 1):
+        at = midnight(due + timedelta(1 + 7 * week))
+        stages.append(Stage(Kind.ACTION_DUE, f"overdue{week}w.{key}", at, None))
+    return stages
+
+
+def next_item_reminder(item: ActionItem, now: datetime, *, handled: bool) -> datetime | None:
+    """When the sweep must look at `item` again (as `next_reminder_time` for meetings)."""
+    stages = item_stages(item, now)
+    if not handled and any(stage.due_at <= now for stage in stages):
+        return now
+    future = [stage.due_at for stage in stages if stage.due_at > now]
+    return min(future) if future else None
+
+
+def reschedule_items(items: Iterable[ActionItem], *, now: datetime) -> None:
+    """Recompute `next_reminder_at` of `items` after they were published, re-dated,
+    reopened or reassigned: one update of that column only. Each needs
+    `meeting.team` and `owner`."""
+    changed = []
+    for item in items:
+        if item.pk is None:
+            continue
+        item.next_reminder_at = next_item_reminder(item, now, handled=False)
+        changed.append(item)
+    if changed:
+        ActionItem.objects.bulk_update(changed, ["next_reminder_at"])
 
 
 # -- recipients and working hours ---------------------------------------------------

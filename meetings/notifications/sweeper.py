@@ -16,9 +16,9 @@ from django.db import transaction
 
 from accounts.models import Membership, User
 
-from ..models import Attendee, Meeting
+from ..models import ActionItem, Attendee, Meeting
 from .outbox import Row, insert_new, outbox_lease, queue_delivery
-from .stages import Kind, latest_due, send_time, stages_for
+from .stages import Kind, item_stages, latest_due, send_time, stages_for
 
 SWEEP_BATCH_SIZE = 500
 
@@ -62,6 +62,9 @@ def sweep(
     for _ in range(max_batches):
         if not _sweep_batch(now, batch_size, result):
             break
+    for _ in range(max_batches):
+        if not _sweep_items_batch(now, batch_size, result):
+            break
     return result
 
 
@@ -92,13 +95,7 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> bool:
             for stage in due
             for user in _recipients(meeting, stage.kind, attendees, admins)
         ]
-        # Rows ready now are inserted already leased to the delivery task queued
-        # below (no second write of the rows just made); rows waiting for working
-        # hours keep their time and are left to the re-drive (`dispatch_ready`).
-        lease_until = now + outbox_lease()
-        leased = [replace(r, send_after=lease_until) if r.send_after <= now else r for r in rows]
-        new = insert_new(leased, now=now)
-        ready = [new[row.key] for row in rows if row.send_after <= now and row.key in new]
+        new, ready = _insert_leased(rows, now)
         for meeting, stages in everything:
             future = [stage.due_at for stage in stages if stage.due_at > now]
             meeting.next_reminder_at = min(future) if future else None
@@ -106,6 +103,65 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> bool:
         queue_delivery(ready)
     result.add_batch(len(meetings), list(new.values()))
     return len(meetings) == batch_size
+
+
+def _insert_leased(rows: list[Row], now: datetime) -> tuple[dict[tuple, int], list[int]]:
+    """Insert the new outbox rows; returns them by key, and the ids ready to go now.
+
+    Rows ready now are inserted already leased to the delivery task the caller
+    queues (no second write of the rows just made); rows waiting for working
+    hours keep their time and are left to the re-drive (`dispatch_ready`).
+    """
+    lease_until = now + outbox_lease()
+    leased = [replace(r, send_after=lease_until) if r.send_after <= now else r for r in rows]
+    new = insert_new(leased, now=now)
+    return new, [new[row.key] for row in rows if row.send_after <= now and row.key in new]
+
+
+ITEM_SWEEP_FIELDS = (
+    "meeting_id", "owner_id", "due_date", "status", "response", "next_reminder_at",
+    "meeting__team_id", "meeting__canceled_at", "meeting__recap_published_at",
+    "meeting__team__remind_action_items", "meeting__team__action_reminder_lead_days",
+    "meeting__team__action_overdue_weeks",
+    "owner__email", "owner__time_zone", "owner__work_days", "owner__work_start",
+    "owner__work_end",
+)  # fmt: skip
+
+
+def due_items(now: datetime, batch_size: int):
+    """The claim of action items whose reminders are due, as `due_meetings`."""
+    return (
+        ActionItem.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("meeting__team", "owner")
+        .only(*ITEM_SWEEP_FIELDS)
+        .filter(next_reminder_at__isnull=False, next_reminder_at__lte=now)
+        .order_by("next_reminder_at", "pk")[:batch_size]
+    )
+
+
+def _sweep_items_batch(now: datetime, batch_size: int, result: SweepResult) -> bool:
+    """One batch of due action items: the latest due stage to each owner, in their
+    working hours, unless their team turned item reminders off. Constant queries."""
+    with transaction.atomic():
+        items = list(due_items(now, batch_size))
+        if not items:
+            return False
+        everything = [(item, item_stages(item, now)) for item in items]
+        rows = [
+            Row(stage.kind, stage.name, item.owner_id, item.meeting_id,
+                send_time(item.owner, stage, now))
+            for item, stages in everything
+            if item.meeting.team.remind_action_items
+            for stage in latest_due(stages, now)
+        ]  # fmt: skip
+        new, ready = _insert_leased(rows, now)
+        for item, stages in everything:
+            future = [stage.due_at for stage in stages if stage.due_at > now]
+            item.next_reminder_at = min(future) if future else None
+        ActionItem.objects.bulk_update(items, ["next_reminder_at"])
+        queue_delivery(ready)
+    result.add_batch(len(items), list(new.values()))
+    return len(items) == batch_size
 
 
 def _people(plans) -> tuple[dict[int, list[User]], dict[int, list[User]]]:

@@ -5,11 +5,19 @@ tricks), runs in one transaction, and returns the object it changed. Each
 change it makes is recorded in the audit trail (accounts/audit.py) in that same
 transaction: a refused or rolled-back change leaves no event.
 
-Modules: `meeting` (schedule, change, cancel), `agenda`, `recap`.
+Modules: `meeting` (schedule, change, cancel), `agenda`, `recap` (while drafted,
+publishing), `actions` (action items once out: answers, reassigning, done).
 """
 
 from __future__ import annotations
 
+from .actions import (
+    accept_action_item,
+    decline_action_item,
+    reassign_action_item,
+    redate_action_item,
+    set_action_item_done,
+)
 from .agenda import (
     add_agenda_item,
     amend_agenda,
@@ -35,11 +43,11 @@ from .recap import (
     remove_decision,
     save_and_publish_recap,
     save_recap,
-    set_action_item_done,
 )
 
 __all__ = [
     "CARRY_OVER_TASK",
+    "accept_action_item",
     "acknowledge_recap",
     "add_action_item",
     "add_agenda_item",
@@ -48,13 +56,16 @@ __all__ = [
     "assign_action_item",
     "cancel_meeting",
     "create_meeting",
+    "decline_action_item",
     "edit_action_item",
     "edit_agenda_item",
     "edit_decision",
     "move_agenda_item",
     "propose_agenda_item",
     "publish_recap",
+    "reassign_action_item",
     "record_decision",
+    "redate_action_item",
     "remove_action_item",
     "remove_agenda_item",
     "remove_decision",

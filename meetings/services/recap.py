@@ -1,5 +1,5 @@
-"""The recap: summary, notes and outcomes, decisions, action items, publishing it,
-acknowledging it, and action items marked done.
+"""The recap: summary, notes and outcomes, decisions, action items while drafted,
+publishing it and acknowledging it.
 
 Each change locks the meeting row first and re-checks that the recap is open.
 """
@@ -69,6 +69,10 @@ def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
     then carried into the next meeting's agenda.
     """
     meeting.publish_recap(by=by, now=now)
+    # Its action items are out now: their due reminders start.
+    notifications.reschedule_items(
+        meeting.action_items.select_related("meeting__team", "owner"), now=now
+    )
     notifications.queue_meeting_digest(
         meeting, kind=Notification.Kind.RECAP_DIGEST, stage="published", now=now
     )
@@ -256,17 +260,3 @@ def remove_action_item(*, item: ActionItem, by: User | None = None, now: datetim
     record(row, by, "action_item.removed", "Removed an action item", now=now, subject=item,
            changed=audit.changes(audit.snapshot(item, ACTION_FIELDS), {}))  # fmt: skip
     item.delete()
-
-
-@transaction.atomic
-def set_action_item_done(
-    *, item: ActionItem, done: bool, by: User | None = None, now: datetime
-) -> ActionItem:
-    """Mark done (or open again). A double click records one change and one event."""
-    changed = item.complete(now=now) if done else item.reopen()
-    if changed:
-        action = "action_item.completed" if done else "action_item.reopened"
-        summary = f"Marked “{item.description[:60]}” {'done' if done else 'open again'}"
-        record(item.meeting, by, action, summary, now=now, subject=item,
-               changed={"status": ["open", "done"] if done else ["done", "open"]})  # fmt: skip
-    return item
