@@ -184,6 +184,8 @@ class CarriedAction(models.Model):
         AgendaItem, on_delete=models.CASCADE, related_name="carried_action"
     )
     slipped_count = models.PositiveSmallIntegerField(default=1)
+    # Carried as declined by its owner ("Reassign: ..."), not as a follow-up.
+    to_reassign = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["meeting", "pk"]

@@ -1,7 +1,8 @@
 """Carry-over: what one meeting of a series leaves open comes back on the next agenda.
 
 Open action items (as "Follow up: ..." items, with how many meetings they have
-slipped) and agenda items the last recap deferred. It runs when a recap is
+slipped; a declined one as "Reassign: ...", owned by the organizer) and agenda
+items the last recap deferred. It runs when a recap is
 published (the task is enqueued after commit) and from beat for recent recaps,
 never when a page is viewed.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.formats import date_format
 
 from ..models import ActionItem, AgendaItem, CarriedAction, Meeting, Series
@@ -73,19 +74,23 @@ def carry_over(meeting: Meeting, *, now: datetime) -> list[AgendaItem]:
             position += 1
 
     carried = {c.action_item_id: c for c in row.carried_actions.select_related("action_item")}
-    # Completed since it was carried: the follow-up is no longer needed.
+    # Completed since it was carried: the follow-up is no longer needed. Declined
+    # (or reassigned after a decline) since: it is carried again, the other way.
     stale = [
-        c.agenda_item_id
+        c
         for c in carried.values()
         if c.action_item.status != ActionItem.Status.OPEN
+        or c.to_reassign != (c.action_item.response == ActionItem.Response.DECLINED)
     ]
     if stale:
-        AgendaItem.objects.filter(pk__in=stale).delete()
+        AgendaItem.objects.filter(pk__in=[c.agenda_item_id for c in stale]).delete()
+        for c in stale:
+            del carried[c.action_item_id]
     open_items = list(
         ActionItem.objects.open()
         .filter(meeting__in=earlier)
         .exclude(pk__in=list(carried))
-        .select_related("meeting")
+        .select_related("meeting", "owner")
         .order_by("meeting__starts_at", "due_date", "pk")
     )
     slipped_before = {
@@ -100,27 +105,38 @@ def carry_over(meeting: Meeting, *, now: datetime) -> list[AgendaItem]:
     for action in open_items:
         slipped = slipped_before.get(action.pk, 0) + 1
         origin = action.meeting
+        notes = (
+            f"Open action item from {origin.title} on "
+            f"{date_format(origin.local_date, 'D j M Y')}, "
+            f"due {date_format(action.due_date, 'D j M Y')}."
+        )
+        to_reassign = action.response == ActionItem.Response.DECLINED
+        if to_reassign:
+            # Handed back by its owner: the meeting finds it a new owner.
+            title = f"Reassign: {action.description}"
+            reason = f": “{action.decline_reason}”" if action.decline_reason else "."
+            notes = f"{action.owner.name} declined it{reason} {notes}"
+            owner_id = row.organizer_id
+        else:
+            title, owner_id = f"Follow up: {action.description}", action.owner_id
         agenda_item = AgendaItem(
             meeting=row,
             position=position,
-            title=_truncate(f"Follow up: {action.description}", 200),
-            owner_id=action.owner_id,
-            notes=(
-                f"Open action item from {origin.title} on "
-                f"{date_format(origin.local_date, 'D j M Y')}, "
-                f"due {date_format(action.due_date, 'D j M Y')}."
-            ),
+            title=_truncate(title, 200),
+            owner_id=owner_id,
+            notes=notes,
             slipped_count=slipped,
             created_at=now,
         )
         position += 1
         added.append(agenda_item)
-        follow_ups.append((action, agenda_item, slipped))
+        follow_ups.append((action, agenda_item, slipped, to_reassign))
     AgendaItem.objects.bulk_create(added)
     CarriedAction.objects.bulk_create(
-        CarriedAction(meeting=row, action_item=action, agenda_item=item, slipped_count=slipped)
-        for action, item, slipped in follow_ups
-    )
+        CarriedAction(meeting=row, action_item=action, agenda_item=item, slipped_count=slipped,
+                      to_reassign=to_reassign)
+        for action, item, slipped, to_reassign in follow_ups
+    )  # fmt: skip
     return added
 
 
@@ -137,7 +153,9 @@ def carry_over_recent(*, now: datetime, since: timedelta = timedelta(days=1)) ->
 
     The next agenda of every series whose recap was published lately (in case the
     task enqueued on publish was lost), and upcoming agendas that still follow up
-    an action item done since (it is taken off). Idempotent like `carry_over`.
+    an action item done since (it is taken off) or declined or reassigned since (it
+    is carried again, as the item to reassign or back as a follow-up). Idempotent
+    like `carry_over`.
     """
     series_ids = (
         Meeting.objects.filter(
@@ -157,7 +175,11 @@ def carry_over_recent(*, now: datetime, since: timedelta = timedelta(days=1)) ->
             meeting__agenda_sent_at__isnull=True,
             meeting__canceled_at__isnull=True,
         )
-        .exclude(action_item__status=ActionItem.Status.OPEN)
+        .filter(
+            ~Q(action_item__status=ActionItem.Status.OPEN)
+            | Q(to_reassign=True) & ~Q(action_item__response=ActionItem.Response.DECLINED)
+            | Q(to_reassign=False, action_item__response=ActionItem.Response.DECLINED)
+        )
         .values_list("meeting_id", flat=True)
         .distinct()
     )

@@ -17,6 +17,7 @@ from accounts.models import User
 from .. import notifications
 from ..models import ActionItem, Notification, RuleBroken
 from .meeting import record
+from .recap import CARRY_OVER_TASK
 
 Kind = Notification.Kind
 
@@ -65,6 +66,7 @@ def decline_action_item(*, item: ActionItem, reason: str, by: User, now: datetim
     notifications.queue_item_notice(
         row, kind=Kind.ACTION_DECLINED, recipient_id=row.meeting.organizer_id, now=now
     )
+    _carry_over(row)
     changed = {"response": ["", "declined"], "reason": [None, row.decline_reason]}
     record(row.meeting, by, "action_item.declined", f"{by.name} declined an action item",
            now=now, subject=row, changed=changed)  # fmt: skip
@@ -88,6 +90,7 @@ def reassign_action_item(
     notifications.reschedule_items([row], now=now)
     notifications.queue_item_notice(row, kind=Kind.ACTION_ASSIGNED, recipient_id=owner.pk,
                                     now=now)  # fmt: skip
+    _carry_over(row)
     record(row.meeting, by, "action_item.reassigned",
            f"Gave “{row.description[:60]}” to {owner.name}", now=now, subject=row,
            changed={"owner": [before, owner.name]})  # fmt: skip
@@ -111,6 +114,13 @@ def set_action_item_done(
         record(item.meeting, by, action, summary, now=now, subject=item,
                changed={"status": ["open", "done"] if done else ["done", "open"]})  # fmt: skip
     return item
+
+
+def _carry_over(item: ActionItem) -> None:
+    """In a series, the next agenda takes the item up as one to reassign (or, once
+    reassigned, as a follow-up again): carry-over runs after commit, by task name."""
+    if item.meeting.series_id:
+        notifications.outbox.publish_after_commit(CARRY_OVER_TASK, item.meeting_id)
 
 
 def _organizes(item: ActionItem, user: User) -> bool:

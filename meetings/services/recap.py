@@ -190,6 +190,7 @@ def add_action_item(
         due_date=due_date,
         created_by=created_by,
         created_at=now,
+        assigned_at=now,
     )
     item.full_clean(exclude={"meeting"})
     item.validate_rules()
@@ -242,10 +243,12 @@ def edit_action_item(
     row = item.meeting.locked()
     row.require_recap_open(now)
     before = audit.snapshot(item, ACTION_FIELDS)
+    if owner.pk != item.owner_id:
+        item.assigned_at = now
     item.description, item.owner, item.due_date = description, owner, due_date
     item.full_clean(exclude={"meeting", "created_by"})
     item.validate_rules()
-    item.save(update_fields=["description", "owner", "due_date"])
+    item.save(update_fields=["description", "owner", "due_date", "assigned_at"])
     changed = audit.changes(before, audit.snapshot(item, ACTION_FIELDS))
     if changed:
         record(row, by, "action_item.changed", "Changed an action item", now=now, subject=item,

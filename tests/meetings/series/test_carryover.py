@@ -157,3 +157,34 @@ def test_items_carry_across_a_split(series, organizer, member):
     target = new.meetings.first()
     series_service.carry_over(target, now=after)
     assert [i.title for i in target.agenda_items.all()] == ["Follow up: Send the budget"]
+
+
+def test_a_declined_item_is_carried_as_one_to_reassign_and_back_once_reassigned(
+    series, organizer, member, team
+):
+    first, second = series.meetings.all()[:2]
+    after = hold(first, organizer, actions=[("Send the budget", member)])
+    series_service.carry_over(second, now=after)
+    item = first.action_items.get()
+    services.decline_action_item(item=item, reason="Not my budget", by=member, now=after)
+    series_service.carry_over(second, now=after)
+    [carried] = second.agenda_items.all()
+    assert carried.title == "Reassign: Send the budget"
+    assert carried.owner_id == organizer.pk  # the organizer finds the new owner
+    assert "declined it: “Not my budget”" in carried.notes
+    assert carried.carried_action.to_reassign
+
+    services.reassign_action_item(item=item, owner=organizer, by=organizer, now=after)
+    series_service.carry_over(second, now=after)
+    [carried] = second.agenda_items.all()
+    assert carried.title == "Follow up: Send the budget"
+    assert carried.owner_id == organizer.pk and not carried.carried_action.to_reassign
+
+
+def test_the_beat_catches_a_decline_the_task_missed(series, organizer, member):
+    first, second = series.meetings.all()[:2]
+    after = hold(first, organizer, actions=[("Send the budget", member)])
+    series_service.carry_over(second, now=after)
+    first.action_items.get().decline(reason="", now=after)  # no service, no task
+    series_service.carry_over_recent(now=after)
+    assert [i.title for i in second.agenda_items.all()] == ["Reassign: Send the budget"]
