@@ -1,5 +1,6 @@
 """The meetings app's models, one module per area; import them from here."""
 
+from .action_item import ActionItem, ActionItemQuerySet, ActionResponse, ActionStatus
 from .meeting import (
     ENDS_AFTER_START,
     NOTHING_CHANGED,
@@ -10,10 +11,6 @@ from .meeting import (
 )
 from .notification import DeliveryPause, Notification, NotificationKind, NotificationState
 from .parts import (
-    ActionItem,
-    ActionItemQuerySet,
-    ActionResponse,
-    ActionStatus,
     AgendaItem,
     AgendaVersion,
     Attendee,

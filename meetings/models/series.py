@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User, validate_time_zone
 
+from .action_item import ActionItem
 from .meeting import Meeting, MeetingQuerySet
-from .parts import ActionItem, AgendaItem, titled_and_timeboxed
+from .parts import AgendaItem, titled_and_timeboxed
 
 
 class Series(models.Model):
