@@ -285,16 +285,18 @@ class Team(models.Model):
         "tell attendees when a meeting has no agenda", default=True
     )
     remind_action_items = models.BooleanField(
-        "remind owners of action items that are due", default=True
+        "remind owners of action items that are due", default=True, db_default=True
     )
     action_reminder_lead_days = models.PositiveSmallIntegerField(
         "days before the due date of the first reminder",
         default=1,
+        db_default=1,
         help_text="0 sends none before the due day itself.",
     )
     action_overdue_weeks = models.PositiveSmallIntegerField(
         "weekly reminders once overdue",
         default=4,
+        db_default=4,
         help_text="After the reminder the day after the due date, one a week, this many times.",
     )
     created_at = models.DateTimeField(default=timezone.now)

@@ -40,10 +40,16 @@ def _address(email: str, name: str, **params: str) -> vCalAddress:
     return address
 
 
+# The reason calendars are given when a meeting settled in writing is called off.
+SETTLED_LINE = "Settled in writing: no meeting needed. The recap says what was decided."
+
+
 def _description(meeting: Meeting, link: str) -> str:
     lines = []
     if meeting.canceled_at:
         lines.append("This meeting is canceled.")
+    elif meeting.settled_at:
+        lines.append(SETTLED_LINE)
     elif meeting.agenda_sent_at:
         lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome_html)}")
         for item in meeting.agenda_items.all():
@@ -70,7 +76,7 @@ def meeting_event(meeting: Meeting, *, now: datetime | None = None) -> Event:
     event.add("url", link)
     if meeting.location:
         event.add("location", meeting.location)
-    event.add("status", "CANCELLED" if meeting.canceled_at else "CONFIRMED")
+    event.add("status", "CANCELLED" if meeting.called_off else "CONFIRMED")
     # Each meeting, also one of a series, is its own event with its own UID: no
     # RECURRENCE-ID, which without a master RRULE event of the same UID would be an
     # orphan instance that some clients drop. UID + SEQUENCE keep edits correct.
@@ -111,7 +117,7 @@ def build_calendar(
 
 def invitation(meeting: Meeting) -> bytes:
     """The .ics attached to an agenda digest: REQUEST, or CANCEL once canceled."""
-    return build_calendar([meeting], method="CANCEL" if meeting.canceled_at else "REQUEST")
+    return build_calendar([meeting], method="CANCEL" if meeting.called_off else "REQUEST")
 
 
 # -- Subscription feeds --------------------------------------------------------
@@ -124,6 +130,7 @@ _STATUS_LINES = {
     "recapped": "Recap: published.",
     "held_without_agenda": "Held without agenda; recap not published yet.",
     "canceled": "This meeting is canceled.",
+    "settled": SETTLED_LINE,
 }
 
 
@@ -132,7 +139,7 @@ def feed_description(meeting: Meeting, *, now: datetime) -> str:
     link = site_url(reverse("meetings:detail", args=[meeting.pk]))
     status = meeting.status_at(now)
     lines = [_STATUS_LINES.get(status, "")]
-    if meeting.agenda_sent_at and not meeting.canceled_at:
+    if meeting.agenda_sent_at and not meeting.called_off:
         lines.append(f"Desired outcome: {plain_text(meeting.desired_outcome_html)}")
         for item in meeting.agenda_items.all():
             box = f" ({item.timebox_minutes} min)" if item.timebox_minutes else ""

@@ -1,6 +1,7 @@
 """The meetings app's models, one module per area; import them from here."""
 
 from .action_item import ActionItem, ActionItemQuerySet, ActionResponse, ActionStatus
+from .discussion import AgendaComment
 from .meeting import (
     ENDS_AFTER_START,
     NOTHING_CHANGED,
@@ -26,6 +27,7 @@ __all__ = [
     "ActionItemQuerySet",
     "ActionResponse",
     "ActionStatus",
+    "AgendaComment",
     "AgendaItem",
     "AgendaTemplate",
     "AgendaVersion",

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -66,14 +67,17 @@ class ActionItem(models.Model):
     # The due date it was given, kept at its first move (None while never moved):
     # "done by its first due date" is measured against it however often it moves.
     original_due_date = models.DateField(null=True, blank=True)
-    redated_count = models.PositiveSmallIntegerField("times re-dated", default=0)
+    redated_count = models.PositiveSmallIntegerField("times re-dated", default=0, db_default=0)
     response = models.CharField(
-        max_length=10, choices=Response.choices, default=Response.UNANSWERED
+        max_length=10,
+        choices=Response.choices,
+        default=Response.UNANSWERED,
+        db_default=Response.UNANSWERED,
     )
     responded_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = models.TextField(blank=True, default="", db_default="")
     # When its current owner was given it: each owner answers their own assignment.
-    assigned_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(default=timezone.now, db_default=Now())
     # When the reminder sweep must look at it next (due and overdue reminders), set
     # once the recap is published; None when it is done, declined or not yet out.
     next_reminder_at = models.DateTimeField(null=True, blank=True)

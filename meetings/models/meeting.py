@@ -60,6 +60,7 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
         return self.annotate(
             status=Case(
                 When(canceled_at__isnull=False, then=Value(S.CANCELED)),
+                When(settled_at__isnull=False, then=Value(S.SETTLED)),
                 When(recap_published_at__isnull=False, then=Value(S.RECAPPED)),
                 When(starts_at__gt=now, agenda_sent_at__isnull=True, then=Value(S.DRAFT)),
                 When(starts_at__gt=now, then=Value(S.AGENDA_SENT)),
@@ -130,6 +131,7 @@ class Meeting(RendersMarkdown):
         IN_PROGRESS = "in_progress", "In progress"
         AWAITING_RECAP = "awaiting_recap", "Awaiting recap"
         RECAPPED = "recapped", "Recapped"
+        SETTLED = "settled", "Settled in writing"
         HELD_WITHOUT_AGENDA = "held_without_agenda", "Held without agenda"
         CANCELED = "canceled", "Canceled"
 
@@ -181,6 +183,11 @@ class Meeting(RendersMarkdown):
     recap_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     recap_published_by = _recorded_by()
     canceled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Settled in writing: every agenda item was resolved before the start, so the
+    # meeting did not take place; its recap was published at this same moment.
+    settled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Minutes taken off the end when settled items let the organizer shorten it.
+    shortened_minutes = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     # When the reminder sweep must next look at this meeting (NULL: never again).
     # A precomputed due column with a partial index, so the sweep's cost follows
@@ -221,9 +228,24 @@ class Meeting(RendersMarkdown):
             ),
             models.CheckConstraint(
                 condition=Q(recap_published_at__isnull=True)
-                | Q(recap_published_at__gte=F("ends_at")),
+                | Q(recap_published_at__gte=F("ends_at"))
+                | Q(settled_at__isnull=False),
                 name="meeting_recap_published_after_end",
-                violation_error_message="A recap can only be published after the meeting ends.",
+                violation_error_message="A recap can only be published after the meeting ends "
+                "(or when it is settled in writing).",
+            ),
+            models.CheckConstraint(
+                condition=Q(settled_at__isnull=True) | Q(settled_at__lt=F("starts_at")),
+                name="meeting_settled_before_start",
+                violation_error_message="A meeting can only be settled in writing before it "
+                "starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(settled_at__isnull=True)
+                | Q(recap_published_at__isnull=False, recap_published_at=F("settled_at")),
+                name="meeting_settled_publishes_recap",
+                violation_error_message="A meeting settled in writing has its recap published "
+                "at that moment.",
             ),
             models.CheckConstraint(
                 condition=Q(recap_published_at__isnull=True) | ~Q(recap_summary=""),
@@ -301,6 +323,8 @@ class Meeting(RendersMarkdown):
         S = self.Status
         if self.canceled_at:
             return S.CANCELED
+        if self.settled_at:
+            return S.SETTLED
         if self.recap_published_at:
             return S.RECAPPED
         if now < self.starts_at:
@@ -376,6 +400,8 @@ class Meeting(RendersMarkdown):
         """Rule 3: the agenda can change until the start, never once canceled; "" while open."""
         if self.canceled_at:
             return "This meeting is canceled."
+        if self.settled_at:
+            return "This meeting was settled in writing, so its agenda can no longer change."
         if self.has_started(now):
             return "The meeting has started, so its agenda can no longer change."
         return ""
@@ -538,6 +564,32 @@ class Meeting(RendersMarkdown):
                 "A recap can only be published after the meeting ends "
                 f"({date_format(local_end, 'D j M, H:i')} {self.time_zone})."
             )
+        return problems + self.recap_content_problems()
+
+    def settle_problems(self, now: datetime) -> list[str]:
+        """Rule 8: what stops the meeting from being settled in writing: only before the
+        start, only when every agenda item is settled, only with a complete recap."""
+        problems = []
+        if self.canceled_at:
+            problems.append("This meeting is canceled.")
+        elif self.has_started(now):
+            problems.append(
+                "The meeting has started: it can no longer be settled in writing; "
+                "publish its recap after it ends."
+            )
+        open_items = [item.title for item in self.agenda_items.all() if not item.is_settled]
+        if open_items:
+            problems.append(
+                f"{len(open_items)} agenda item{'s are' if len(open_items) > 1 else ' is'} "
+                f"not settled yet: {', '.join(open_items)}."
+            )
+        elif not self.agenda_items.exists():
+            problems.append("An agenda without items has nothing to settle in writing.")
+        return problems + self.recap_content_problems()
+
+    def recap_content_problems(self) -> list[str]:
+        """Rule 4's content half: a summary, and action items or the explicit flag."""
+        problems = []
         if not self.recap_summary.strip():
             problems.append("Write a summary: the bottom line of what happened.")
         action_items = list(self.action_items.select_related("owner"))
@@ -568,6 +620,35 @@ class Meeting(RendersMarkdown):
         row.recap_published_by = by
         row.next_reminder_at = None
         row.save(update_fields=["recap_published_at", "recap_published_by", "next_reminder_at"])
+        self.refresh_from(row)
+
+    @property
+    def called_off(self) -> bool:
+        """It will not take place: canceled, or settled in writing (calendars get a CANCEL)."""
+        return bool(self.canceled_at or self.settled_at)
+
+    def timebox_left(self) -> tuple[int, int]:
+        """(minutes still to discuss, minutes in all) of the agenda's time boxes: what
+        settling items in writing saves ("25 of 45 min still to discuss")."""
+        boxes = [(item.timebox_minutes or 0, item.is_settled) for item in self.agenda_items.all()]
+        return sum(m for m, settled in boxes if not settled), sum(m for m, _ in boxes)
+
+    def settle_in_writing(self, *, by: User, now: datetime) -> None:
+        """Rule 8: every item settled before the start, so no meeting is needed: the
+        recap is published now and the meeting gets no reminders. Cannot be undone."""
+        row = self.locked()
+        problems = row.settle_problems(now)
+        if row.recap_published_at:
+            problems.insert(0, "The recap was already published.")
+        if problems:
+            raise RuleBroken(problems)
+        row.settled_at = row.recap_published_at = now
+        row.recap_published_by = by
+        row.next_reminder_at = None
+        # Calendars are told it will not take place (a CANCEL with the reason).
+        row.sequence += 1
+        row.save(update_fields=["settled_at", "recap_published_at", "recap_published_by",
+                                "next_reminder_at", "sequence"])  # fmt: skip
         self.refresh_from(row)
 
     def team_member_ids(self) -> set[int]:

@@ -20,11 +20,17 @@ class NotificationKind(models.TextChoices):
     ACTION_ASSIGNED = "action_assigned", "Action item assigned"
     ACTION_DUE = "action_due", "Action item due reminder"
     ACTION_DECLINED = "action_declined", "Action item declined"
+    AGENDA_ACTIVITY = "agenda_activity", "What changed on your meetings' agendas"
     DELIVERY_EXPIRED = "delivery_expired", "Undelivered mail notice"
 
 
 # Kinds that are not about one meeting: they name no meeting.
-KINDS_WITHOUT_MEETING = (NotificationKind.DAILY_DIGEST, NotificationKind.DELIVERY_EXPIRED)
+KINDS_WITHOUT_MEETING = (
+    NotificationKind.DAILY_DIGEST,
+    NotificationKind.DELIVERY_EXPIRED,
+    # One batch per working window about every meeting that changed.
+    NotificationKind.AGENDA_ACTIVITY,
+)
 
 
 class NotificationState(models.TextChoices):
@@ -115,8 +121,8 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=Q(meeting__isnull=False) | Q(kind__in=KINDS_WITHOUT_MEETING),
                 name="notification_meeting_required",
-                violation_error_message="Only the daily digest and the undelivered mail "
-                "notice are not about one meeting.",
+                violation_error_message="Only the daily digest, the undelivered mail notice "
+                "and the agenda activity batch are not about one meeting.",
             ),
         ]
         indexes = [

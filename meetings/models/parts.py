@@ -84,6 +84,7 @@ class Outcome(models.TextChoices):
     DISCUSSED = "discussed", "Discussed"
     DECIDED = "decided", "Decided"
     DEFERRED = "deferred", "Deferred"
+    SETTLED = "settled", "Decided in writing"
 
 
 def titled_and_timeboxed(prefix: str, title_message: str) -> list[models.CheckConstraint]:
@@ -127,6 +128,12 @@ class AgendaItem(RendersMarkdown):
     )
     slipped_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Settled in writing before the meeting: its resolution is a Decision linked
+    # to it (`settlement`), and its outcome is "decided in writing".
+    settled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    settled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["meeting", "position", "pk"]
@@ -137,10 +144,55 @@ class AgendaItem(RendersMarkdown):
                 name="agenda_item_outcome_valid",
                 violation_error_message="Outcome must be discussed, decided or deferred.",
             ),
+            models.CheckConstraint(
+                condition=Q(outcome=Outcome.SETTLED, settled_at__isnull=False)
+                | (~Q(outcome=Outcome.SETTLED) & Q(settled_at__isnull=True)),
+                name="agenda_item_settled_iff_outcome",
+                violation_error_message="An item settled in writing has the time it was "
+                "settled, and only such an item.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled_at is not None
+
+    def can_be_settled_by(self, user: User) -> bool:
+        """Its owner or the meeting's organizer settles it (needs `meeting`)."""
+        return user.pk in (self.owner_id, self.meeting.organizer_id)
+
+    def settle(self, resolution: str, *, by: User, now: datetime) -> Decision:
+        """Resolve it in writing before the start: the resolution becomes a decision of
+        the recap. Call with the meeting row locked (`Meeting.locked()`)."""
+        if reason := self.meeting.agenda_closed_reason(now):
+            raise RuleBroken(reason)
+        if self.is_settled:
+            raise RuleBroken("This item is already settled.")
+        resolution = " ".join(resolution.split())
+        if not resolution:
+            raise RuleBroken("Write the resolution: one line saying what was settled.")
+        meeting = self.meeting
+        decision = Decision(meeting=meeting, text=resolution, agenda_item=self,
+                            position=meeting.decisions.count())  # fmt: skip
+        decision.full_clean(exclude={"meeting", "agenda_item"})
+        decision.save()
+        self.outcome, self.settled_at, self.settled_by = Outcome.SETTLED, now, by
+        self.save(update_fields=["outcome", "settled_at", "settled_by"])
+        return decision
+
+    def unsettle(self, *, now: datetime) -> None:
+        """Reverse `settle` before the start: the decision goes, the outcome clears.
+        Call with the meeting row locked."""
+        if reason := self.meeting.agenda_closed_reason(now):
+            raise RuleBroken(reason)
+        if not self.is_settled:
+            raise RuleBroken("This item is not settled.")
+        Decision.objects.filter(agenda_item=self).delete()
+        self.outcome, self.settled_at, self.settled_by = Outcome.NONE, None, None
+        self.save(update_fields=["outcome", "settled_at", "settled_by"])
 
 
 class Decision(RendersMarkdown):
@@ -149,6 +201,10 @@ class Decision(RendersMarkdown):
     text_html = RenderedMarkdownField(source="text")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # The agenda item this decision settled in writing, if it did.
+    agenda_item = models.OneToOneField(
+        "AgendaItem", null=True, blank=True, on_delete=models.CASCADE, related_name="settlement"
+    )
 
     class Meta:
         ordering = ["meeting", "position", "pk"]

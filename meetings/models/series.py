@@ -186,7 +186,7 @@ class CarriedAction(models.Model):
     )
     slipped_count = models.PositiveSmallIntegerField(default=1)
     # Carried as declined by its owner ("Reassign: ..."), not as a follow-up.
-    to_reassign = models.BooleanField(default=False)
+    to_reassign = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["meeting", "pk"]

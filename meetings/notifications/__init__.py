@@ -28,7 +28,12 @@ Modules: `stages` (the table), `sweeper`, `outbox` (insert, enqueue, re-drive,
 from __future__ import annotations
 
 from .delivery import Outcome, deliver, deliver_many
-from .digests import queue_daily_digests, queue_item_notice, queue_meeting_digest
+from .digests import (
+    queue_activity,
+    queue_daily_digests,
+    queue_item_notice,
+    queue_meeting_digest,
+)
 from .messages import agenda_digest_stage
 from .outbox import dispatch_ready, remind_now
 from .stages import reschedule, reschedule_items
@@ -41,6 +46,7 @@ __all__ = [
     "deliver",
     "deliver_many",
     "dispatch_ready",
+    "queue_activity",
     "queue_daily_digests",
     "queue_item_notice",
     "queue_meeting_digest",

@@ -3,14 +3,15 @@ owner on recap, and the daily digest."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
 
-from ..models import ActionItem, Meeting, Notification
+from ..models import ActionItem, Attendee, Meeting, Notification
 from .daily import daily_digest_contents, digest_is_empty
 from .outbox import Row, enqueue, insert_notifications
 from .stages import Kind, anchor
@@ -40,6 +41,66 @@ def queue_item_notice(
     new_ids = insert_notifications(rows, now=now)
     enqueue(new_ids, now=now)
     return new_ids
+
+
+# Written activity waits this long before its batch goes, so that a burst of
+# comments makes one message; then for the recipient's working hours.
+ACTIVITY_BATCH_DELAY = timedelta(hours=1)
+# What a batch of agenda activity reports (audit actions of the services).
+ACTIVITY_ACTIONS = (
+    "agenda.commented", "agenda.item_settled", "agenda.item_unsettled",
+    "meeting.shortened", "meeting.settled",
+)  # fmt: skip
+
+
+def activity_window(user: User, moment: datetime) -> tuple[str, datetime]:
+    """The working window a batch for `user` goes out in: its key (the user's local
+    date) and the moment it starts, the first working moment at or after `moment`."""
+    start = user.next_working_moment(moment)
+    return start.astimezone(user.zone).date().isoformat(), start
+
+
+def queue_activity(
+    meeting: Meeting, *, by: User | None, also: Sequence[User] = (), now: datetime
+) -> list[int]:
+    """Make sure each attendee of `meeting` (and each person in `also`, the mentioned)
+    but `by` has a batch of agenda activity coming: at most one per working window.
+
+    The row says when and to whom; what it reports is read when it is sent (the
+    audit events since that person's last batch). A window whose batch already
+    went out takes no more: the next one carries the news.
+    """
+    people = {
+        a.user.pk: a.user
+        for a in meeting.attendees.exclude(rsvp=Attendee.Rsvp.NO).select_related("user")
+    }
+    people.update({u.pk: u for u in also})
+    people.pop(getattr(by, "pk", None), None)
+    recipients = [u for u in people.values() if u.is_active]
+    if not recipients:
+        return []
+    windows = {u.pk: activity_window(u, now + ACTIVITY_BATCH_DELAY) for u in recipients}
+    sent = set(
+        Notification.objects.filter(
+            kind=Kind.AGENDA_ACTIVITY,
+            recipient_id__in=list(windows),
+            stage__in={key for key, _ in windows.values()},
+        )
+        .exclude(state=Notification.State.PENDING)
+        .values_list("recipient_id", "stage")
+    )
+    rows = []
+    for user in recipients:
+        key, start = windows[user.pk]
+        if (user.pk, key) in sent:
+            local_next_day = datetime.combine(
+                start.astimezone(user.zone).date() + timedelta(days=1), time(0), tzinfo=user.zone
+            )
+            key, start = activity_window(user, local_next_day)
+        rows.append(Row(Kind.AGENDA_ACTIVITY, key, user.pk, None, start))
+    # Rows of a window already queued are kept as they are (ON CONFLICT DO NOTHING);
+    # the dispatch re-drive sends each when its window opens.
+    return insert_notifications(rows, now=now)
 
 
 def digest_recipient_ids(meeting: Meeting, kind: str) -> list[int]:

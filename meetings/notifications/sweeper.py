@@ -26,7 +26,7 @@ SWEEP_BATCH_SIZE = 500
 # with their team and organizer is then cheap to load.
 SWEEP_FIELDS = (
     "team_id", "organizer_id", "starts_at", "ends_at", "created_at", "agenda_sent_at",
-    "recap_published_at", "canceled_at", "next_reminder_at",
+    "recap_published_at", "canceled_at", "settled_at", "next_reminder_at",
     "team__agenda_lead_time", "team__recap_grace", "team__escalate_after",
     "team__notify_no_agenda",
     "organizer__email", "organizer__time_zone", "organizer__work_days",

@@ -6,7 +6,8 @@ change it makes is recorded in the audit trail (accounts/audit.py) in that same
 transaction: a refused or rolled-back change leaves no event.
 
 Modules: `meeting` (schedule, change, cancel), `agenda`, `recap` (while drafted,
-publishing), `actions` (action items once out: answers, reassigning, done).
+publishing), `actions` (action items once out: answers, reassigning, done), `discussion`
+(comments, settling items and meetings in writing, shortening).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from .agenda import (
     remove_agenda_item,
     send_agenda,
     set_desired_outcome,
+)
+from .discussion import (
+    add_comment,
+    settle_item,
+    settle_meeting_in_writing,
+    shorten_meeting,
+    unsettle_item,
 )
 from .meeting import cancel_meeting, create_meeting, require_members, update_meeting
 from .recap import (
@@ -51,6 +59,7 @@ __all__ = [
     "acknowledge_recap",
     "add_action_item",
     "add_agenda_item",
+    "add_comment",
     "add_decision",
     "amend_agenda",
     "assign_action_item",
@@ -75,5 +84,9 @@ __all__ = [
     "send_agenda",
     "set_action_item_done",
     "set_desired_outcome",
+    "settle_item",
+    "settle_meeting_in_writing",
+    "shorten_meeting",
+    "unsettle_item",
     "update_meeting",
 ]

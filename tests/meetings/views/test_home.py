@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")  # the organizer's zone (tests/conftest.py)
 
 
-def berlin_day(days: int, hour: int) -> datetime:
-    day = timezone.now().astimezone(BERLIN).date() + timedelta(days=days)
-    return datetime.combine(day, time(hour), tzinfo=BERLIN)
+def berlin_day(days: int, hour: int, zone: ZoneInfo = BERLIN) -> datetime:
+    """`hour` o'clock `days` after today, both in `zone` (the viewer's "today")."""
+    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour), tzinfo=zone)
 
 
 def home(client, user) -> str:
@@ -30,8 +31,9 @@ def home(client, user) -> str:
 
 
 def test_an_attendee_who_organizes_nothing_sees_meetings_first(client, organizer, member, team):
+    # Tomorrow noon where the member lives (Kolkata), whatever the hour in UTC.
     MeetingFactory(team=team, organizer=organizer, attendees=[member], title="Planning",
-                   starts_at=berlin_day(1, 12))  # fmt: skip
+                   starts_at=berlin_day(1, 12, member.zone))  # fmt: skip
     body = home(client, member)
     assert "Needs you today" not in body
     assert "Waiting for your recap" not in body and "Recaps to write" not in body
@@ -60,7 +62,7 @@ def test_sections_come_in_the_order_a_person_acts(client, organizer, member, tea
         now=now - timedelta(days=1),
     )
     services.add_action_item(meeting=read, description="Ship the fix", owner=organizer,
-                             due_date=timezone.localdate(), now=now)  # fmt: skip
+                             due_date=now.astimezone(BERLIN).date(), now=now)  # fmt: skip
     read.recap_summary, read.no_action_items = "Shipped.", False
     read.save()
     read.publish_recap(by=member, now=now)
