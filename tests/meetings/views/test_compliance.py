@@ -57,8 +57,10 @@ def test_action_item_figures_per_owner_and_in_the_trend(client, team, team_admin
                                         description="On time")  # fmt: skip
     on_time.complete(now=timezone.now() - timedelta(days=9))
     # Moved from its first date (passed, never done): late, and re-dated.
-    ActionItem.objects.create(meeting=meeting, owner=member, due_date=due + timedelta(days=30),
-                              original_due_date=due, redated_count=1, description="Moved")  # fmt: skip
+    ActionItem.objects.create(
+        meeting=meeting, owner=member, due_date=due + timedelta(days=30),
+        original_due_date=due, redated_count=1, description="Moved",
+    )  # fmt: skip
     client.force_login(team_admin)
     response = client.get(url(team))
     total = response.context["report"].total
