@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from . import zones
 from .models import (
+    MAX_ACTION_LEAD_DAYS,
+    MAX_ACTION_OVERDUE_WEEKS,
     WEEKDAY_NAMES,
     Membership,
     Role,
@@ -181,6 +183,16 @@ def _hours_field(label: str, help_text: str) -> forms.IntegerField:
     )
 
 
+def _count_field(label: str, maximum: int, help_text: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=maximum,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
+    )
+
+
 class TeamPolicyForm(forms.Form):
     """Team name and policy; durations are entered as whole hours."""
 
@@ -198,6 +210,20 @@ class TeamPolicyForm(forms.Form):
     notify_no_agenda = forms.BooleanField(
         label="Tell attendees when a meeting starts without an agenda", required=False
     )
+    remind_action_items = forms.BooleanField(
+        label="Remind owners of action items that are due or overdue", required=False
+    )
+    action_reminder_lead_days = _count_field(
+        "First reminder, days before the due date",
+        MAX_ACTION_LEAD_DAYS,
+        "0 to 7. With 0 the first reminder comes on the due day itself.",
+    )
+    action_overdue_weeks = _count_field(
+        "Weekly reminders once overdue",
+        MAX_ACTION_OVERDUE_WEEKS,
+        "0 to 12. After the reminder the day after the due date, one a week, this many "
+        "times; 0 sends none after that day.",
+    )
 
     @classmethod
     def for_team(cls, team: Team, data=None) -> TeamPolicyForm:
@@ -207,6 +233,9 @@ class TeamPolicyForm(forms.Form):
             "recap_grace_hours": _whole_hours(team.recap_grace),
             "escalate_after_hours": _whole_hours(team.escalate_after),
             "notify_no_agenda": team.notify_no_agenda,
+            "remind_action_items": team.remind_action_items,
+            "action_reminder_lead_days": team.action_reminder_lead_days,
+            "action_overdue_weeks": team.action_overdue_weeks,
         }
         return cls(data, initial=initial)
 
@@ -234,6 +263,9 @@ class TeamPolicyForm(forms.Form):
             "recap_grace": timedelta(hours=data["recap_grace_hours"]),
             "escalate_after": timedelta(hours=data["escalate_after_hours"]),
             "notify_no_agenda": data["notify_no_agenda"],
+            "remind_action_items": data["remind_action_items"],
+            "action_reminder_lead_days": data["action_reminder_lead_days"],
+            "action_overdue_weeks": data["action_overdue_weeks"],
         }
 
 

@@ -100,6 +100,19 @@ urlpatterns = [
         actions.action_item_status,
         name="action_item_status",
     ),
+    path(
+        "action-items/<int:item_pk>/accept/", actions.action_item_accept, name="action_item_accept"
+    ),
+    path(
+        "action-items/<int:item_pk>/due-date/",
+        actions.action_item_due_date,
+        name="action_item_due_date",
+    ),
+    path(
+        "action-items/<int:item_pk>/reassign/",
+        actions.action_item_reassign,
+        name="action_item_reassign",
+    ),
     # Compliance figures for a team's admins.
     path("compliance/<slug:slug>/", compliance.team_compliance, name="team_compliance"),
     # Calendars: a secret per-user feed (no login, the token is the key) and .ics files.

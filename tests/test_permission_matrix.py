@@ -43,6 +43,10 @@ TEAM_ADMIN = expect(LOGIN, HIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 # Pages about "my current team": an outsider sees their own team, where they are
 # a plain member, so they are refused like any member.
 OWN_TEAM_ADMIN = expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+# An action item's owner (our attendee) answers for it alone; its organizer may
+# also move its due date; the organizer and team admins give it to someone else.
+ITEM_OWNER = expect(LOGIN, HIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)
+ITEM_REDATE = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
 
 
 @dataclass
@@ -328,6 +332,30 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("meetings:action_item_status", action_item_pk),
         # The owner (our attendee), the organizer and team admins change an item.
         ATTEND,
+    ),
+    (
+        "meetings:action_item_accept",
+        "POST",
+        url("meetings:action_item_accept", action_item_pk),
+        ITEM_OWNER,
+    ),
+    (
+        "meetings:action_item_due_date",
+        "POST",
+        url("meetings:action_item_due_date", action_item_pk),
+        ITEM_REDATE,
+    ),
+    (
+        "meetings:action_item_reassign",
+        "GET",
+        url("meetings:action_item_reassign", action_item_pk),
+        CHANGE,
+    ),
+    (
+        "meetings:action_item_reassign",
+        "POST",
+        url("meetings:action_item_reassign", action_item_pk),
+        CHANGE,
     ),
     ("meetings:series_list", "GET", url("meetings:series_list"), SIGNED_IN),
     ("meetings:series_create", "GET", url("meetings:series_create"), SIGNED_IN),

@@ -1,8 +1,10 @@
 """Forms of the meeting pages. They validate input; the rules live in models and services."""
 
 from .meeting import (
+    ActionDueDateForm,
     ActionItemFilterForm,
     ActionItemForm,
+    ActionReassignForm,
     ActionStatusForm,
     AgendaItemForm,
     DecisionForm,
@@ -15,8 +17,10 @@ from .meeting import (
 from .series import OccurrenceForm, SeriesForm, TemplateForm, TemplateItemForm
 
 __all__ = [
+    "ActionDueDateForm",
     "ActionItemFilterForm",
     "ActionItemForm",
+    "ActionReassignForm",
     "ActionStatusForm",
     "AgendaItemForm",
     "DecisionForm",

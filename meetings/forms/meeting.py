@@ -35,6 +35,16 @@ def _date_in_range(value: date | None) -> date | None:
     return value
 
 
+def _due_date_for(meeting: Meeting, value: date | None) -> date | None:
+    """Rule 5 for a date typed into a form: a clear message instead of a refusal later."""
+    due = _date_in_range(value)
+    if due and not meeting.accepts_due_date(due):
+        raise forms.ValidationError(
+            "The due date cannot be before the meeting's day.", code="before_meeting"
+        )
+    return due
+
+
 class MemberChoiceField(forms.TypedChoiceField):
     """Pick one of the given users; cleans to the User (or None when optional)."""
 
@@ -246,12 +256,7 @@ class ActionItemForm(forms.Form):
         self.order_fields(["description", "owner", "due_date"])
 
     def clean_due_date(self) -> date | None:
-        due = _date_in_range(self.cleaned_data.get("due_date"))
-        if due and not self.meeting.accepts_due_date(due):
-            raise forms.ValidationError(
-                "The due date cannot be before the meeting's day.", code="before_meeting"
-            )
-        return due
+        return _due_date_for(self.meeting, self.cleaned_data.get("due_date"))
 
 
 class MeetingFilterForm(forms.Form):
@@ -282,14 +287,22 @@ class MeetingFilterForm(forms.Form):
 class ActionItemFilterForm(forms.Form):
     SCOPES = [("mine", "Mine"), ("team", "My team's")]
     STATES = [("open", "Open"), ("overdue", "Overdue"), ("done", "Done"), ("all", "All")]
+    RESPONSES = [("", "Any answer"), *ActionItem.Response.choices]
 
     scope = forms.ChoiceField(choices=SCOPES, required=False)
     state = forms.ChoiceField(label="Status", choices=STATES, required=False)
+    response = forms.ChoiceField(label="Owner's answer", choices=RESPONSES, required=False)
+    redated = forms.BooleanField(label="Re-dated at least once", required=False)
 
     def __init__(
-        self, *args, members: Sequence[User], meetings: Sequence[Meeting], **kwargs
+        self, data=None, *args, members: Sequence[User], meetings: Sequence[Meeting], **kwargs
     ) -> None:
-        super().__init__(*args, **kwargs)
+        # "?response=declined" (the link in a decline notice) is for whoever finds
+        # the item a new owner: the team's declined items, not only my own.
+        if data is not None and not data.get("scope") and data.get("response") == "declined":
+            data = data.copy()
+            data["scope"] = "team"
+        super().__init__(data, *args, **kwargs)
         self.fields["owner"] = MemberChoiceField(
             members=members, required=False, blank_label="Anyone"
         )
@@ -303,3 +316,45 @@ class ActionItemFilterForm(forms.Form):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionItem.Status.choices)
+
+
+class ActionDueDateForm(forms.Form):
+    """A new due date for a published action item (its owner answering in place)."""
+
+    due_date = forms.DateField(
+        label="New due date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Pick the new due date.", "invalid": "Enter a real date."},
+    )
+
+    def __init__(self, *args, meeting: Meeting, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+
+    def clean_due_date(self) -> date | None:
+        return _due_date_for(self.meeting, self.cleaned_data.get("due_date"))
+
+
+class ActionReassignForm(forms.Form):
+    """Give a published action item to another member of its meeting's team."""
+
+    due_date = forms.DateField(
+        label="New due date (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a real date."},
+    )
+
+    def __init__(self, *args, members: Sequence[User], meeting: Meeting, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.fields["owner"] = MemberChoiceField(
+            members=[u for u in members if u.is_active],
+            label="New owner",
+            blank_label="Choose…",
+            error_messages={"required": "Choose who takes this action item over."},
+        )
+        self.order_fields(["owner", "due_date"])
+
+    def clean_due_date(self) -> date | None:
+        return _due_date_for(self.meeting, self.cleaned_data.get("due_date"))

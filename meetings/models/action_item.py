@@ -222,9 +222,11 @@ class ActionItem(models.Model):
         self.save(update_fields=["response", "responded_at", "decline_reason",
                                  "next_reminder_at"])  # fmt: skip
 
-    def redate(self, due_date: date, *, now: datetime) -> bool:
-        """Move the due date (rule 5 again); counts each move. Answering with a new date
-        accepts the item. Call on a `locked()` row; False if the date is the same."""
+    def redate(self, due_date: date, *, now: datetime, accepts: bool = True) -> bool:
+        """Move the due date (rule 5 again); counts each move. Its owner answering with a
+        new date accepts the item (`accepts`); the organizer moving it, or setting it
+        while reassigning, answers for nobody. Call on a `locked()` row; False if the
+        date is the same."""
         if problem := self.answer_problem(self.owner_id):
             raise RuleBroken(problem)
         if not self.meeting.accepts_due_date(due_date):
@@ -238,7 +240,7 @@ class ActionItem(models.Model):
             self.original_due_date = self.due_date
         self.due_date, self.redated_count = due_date, self.redated_count + 1
         fields = ["due_date", "redated_count", "original_due_date"]
-        if self.response == self.Response.UNANSWERED:
+        if accepts and self.response == self.Response.UNANSWERED:
             self.response, self.responded_at = self.Response.ACCEPTED, now
             fields += ["response", "responded_at"]
         self.save(update_fields=fields)
@@ -271,6 +273,25 @@ class ActionItem(models.Model):
             or self.meeting.organizer_id == user.pk
             or self.meeting.team_id in admin_team_ids
         )
+
+    def can_be_redated_by(self, user: User) -> bool:
+        """Its owner moves its due date, and so may the meeting's organizer. Needs `meeting`."""
+        return self.owner_id == user.pk or self.meeting.organizer_id == user.pk
+
+    def can_be_reassigned_by(self, user: User, *, admin_team_ids: set[int]) -> bool:
+        """The meeting's organizer or a team admin gives it to someone else. Needs `meeting`."""
+        return self.meeting.organizer_id == user.pk or self.meeting.team_id in admin_team_ids
+
+    @property
+    def is_out(self) -> bool:
+        """Its recap is published: its owner was given it and answers for it; before
+        that it is a draft the recap editor changes. Needs `meeting`."""
+        return self.meeting.recap_published_at is not None
+
+    @property
+    def awaits_answer(self) -> bool:
+        """Open and its owner has neither accepted nor declined it yet."""
+        return self.status == self.Status.OPEN and self.response == self.Response.UNANSWERED
 
     def is_overdue(self, today: date) -> bool:
         return self.status == self.Status.OPEN and self.due_date < today

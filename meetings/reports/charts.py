@@ -36,13 +36,21 @@ class Series:
     label: str
     colour: str
     dash: str  # stroke-dasharray; "" for a solid line
-    marker: str  # "circle", "square" or "triangle"
+    marker: str  # "circle", "square", "triangle", "diamond" or "ring" (hollow)
 
 
 TREND_SERIES = (
     Series("agenda_before_start_pct", "Agenda before start", "#1f5fa8", "", "circle"),
     Series("agenda_lead_time_pct", "Agenda at lead time", "#6a3d9a", "6 4", "square"),
     Series("recapped_in_grace_pct", "Recapped within grace", "#b35806", "2 3", "triangle"),
+    Series(
+        "actions_by_first_due_pct",
+        "Action items done by first due date",
+        "#1b7837",
+        "8 3 2 3",
+        "diamond",
+    ),
+    Series("actions_redated_pct", "Action items re-dated", "#b2182b", "1 4", "ring"),
 )
 
 
@@ -61,6 +69,12 @@ def _marker(kind: str, colour: str) -> SafeString:
     """A marker centred on (0, 0)."""
     if kind == "square":
         return format_html('<rect x="-3.5" y="-3.5" width="7" height="7" fill="{}"/>', colour)
+    if kind == "diamond":
+        return format_html('<polygon points="0,-5 5,0 0,5 -5,0" fill="{}"/>', colour)
+    if kind == "ring":
+        return format_html(
+            '<circle cx="0" cy="0" r="3.5" fill="#fff" stroke="{}" stroke-width="2"/>', colour
+        )
     if kind == "triangle":
         return format_html('<polygon points="0,-4.5 -4.5,3.5 4.5,3.5" fill="{}"/>', colour)
     return format_html('<circle cx="0" cy="0" r="4" fill="{}"/>', colour)

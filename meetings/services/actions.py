@@ -41,10 +41,10 @@ def redate_action_item(*, item: ActionItem, due_date: date, by: User, now: datet
     """A new due date from its owner (rule 5 again); the reminders follow the new date.
     False if the date is the one it had."""
     row = item.locked()
-    if row.owner_id != by.pk and not _organizes(row, by):
+    if not row.can_be_redated_by(by):
         raise RuleBroken("Only its owner or the meeting's organizer moves an action item.")
     before = row.due_date
-    moved = row.redate(due_date, now=now)
+    moved = row.redate(due_date, now=now, accepts=row.owner_id == by.pk)
     if moved:
         notifications.reschedule_items([row], now=now)
         record(row.meeting, by, "action_item.redated",
@@ -81,12 +81,12 @@ def reassign_action_item(
     """Give a published item to someone else (a declined one, usually); the new owner
     is told and answers afresh. Optionally with a new due date."""
     row = item.locked()
-    if not _organizes(row, by) and row.meeting.team_id not in _admin_teams(by):
+    if not row.can_be_reassigned_by(by, admin_team_ids=_admin_teams(by)):
         raise RuleBroken("Only the meeting's organizer or a team admin reassigns an item.")
     before = row.owner.name
     row.reassign(owner, now=now, member_ids=row.meeting.team_member_ids())
     if due_date is not None and due_date != row.due_date:
-        row.redate(due_date, now=now)
+        row.redate(due_date, now=now, accepts=False)  # the new owner has not answered
     notifications.reschedule_items([row], now=now)
     notifications.queue_item_notice(row, kind=Kind.ACTION_ASSIGNED, recipient_id=owner.pk,
                                     now=now)  # fmt: skip
@@ -121,10 +121,6 @@ def _carry_over(item: ActionItem) -> None:
     reassigned, as a follow-up again): carry-over runs after commit, by task name."""
     if item.meeting.series_id:
         notifications.outbox.publish_after_commit(CARRY_OVER_TASK, item.meeting_id)
-
-
-def _organizes(item: ActionItem, user: User) -> bool:
-    return item.meeting.organizer_id == user.pk
 
 
 def _admin_teams(user: User) -> set[int]:

@@ -109,11 +109,40 @@ def changeable_template(request: HttpRequest, pk: int) -> AgendaTemplate:
 # -- action items -------------------------------------------------------------------
 
 
-def changeable_action_item(request: HttpRequest, pk: int) -> ActionItem:
-    """An item its owner, the meeting's organizer or a team admin may mark: 404, then 403."""
-    item = get_object_or_404(
+def viewable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item of a meeting of one of the user's teams, or 404."""
+    return get_object_or_404(
         ActionItem.objects.for_user(request.user).select_related("meeting", "owner"), pk=pk
     )
+
+
+def changeable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item its owner, the meeting's organizer or a team admin may mark: 404, then 403."""
+    item = viewable_action_item(request, pk)
     if not item.can_be_changed_by(request.user, admin_team_ids=admin_team_ids(request)):
         raise PermissionDenied("Only the owner, the organizer and team admins change this item.")
+    return item
+
+
+def answerable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item the user owns, to accept: 404, then 403."""
+    item = viewable_action_item(request, pk)
+    if item.owner_id != request.user.pk:
+        raise PermissionDenied("Only its owner answers for an action item.")
+    return item
+
+
+def redatable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item whose due date the user may move (its owner or organizer): 404, then 403."""
+    item = viewable_action_item(request, pk)
+    if not item.can_be_redated_by(request.user):
+        raise PermissionDenied("Only its owner or the meeting's organizer moves an action item.")
+    return item
+
+
+def reassignable_action_item(request: HttpRequest, pk: int) -> ActionItem:
+    """An item the user may give to someone else (organizer, team admin): 404, then 403."""
+    item = viewable_action_item(request, pk)
+    if not item.can_be_reassigned_by(request.user, admin_team_ids=admin_team_ids(request)):
+        raise PermissionDenied("Only the meeting's organizer or a team admin reassigns an item.")
     return item

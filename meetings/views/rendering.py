@@ -112,6 +112,8 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
         "items": items,
         "decisions": decisions,
         "action_items": action_items,
+        # Owners who have neither accepted nor declined their open items yet.
+        "not_answered": sorted({a.owner.name for a in action_items if a.awaits_answer}),
         "me": me,
         "can_edit": can_edit,
         "is_team_admin": bool(

@@ -119,6 +119,9 @@ def test_fuzz_profile(member_client, member, data, htmx):
             "recap_grace_hours",
             "escalate_after_hours",
             "notify_no_agenda",
+            "remind_action_items",
+            "action_reminder_lead_days",
+            "action_overdue_weeks",
         ]
     ),
     htmx=st.booleans(),

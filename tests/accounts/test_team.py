@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from accounts.models import Membership
+from accounts.models import AuditEvent, Membership
 from tests.accounts.conftest import HTMX
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -240,6 +240,8 @@ def policy(**overrides):
         "agenda_lead_hours": "48",
         "recap_grace_hours": "12",
         "escalate_after_hours": "96",
+        "action_reminder_lead_days": "1",
+        "action_overdue_weeks": "4",
     } | overrides
 
 
@@ -270,6 +272,54 @@ def test_policy_errors_are_tied_to_their_fields(admin_client, team):
     assert 'id="id_agenda_lead_hours_error"' in body
     team.refresh_from_db()
     assert (team.name, team.recap_grace, team.escalate_after) == before
+
+
+def test_admin_sets_action_item_reminders(admin_client, team):
+    page = admin_client.get(reverse("accounts:team_settings")).content.decode()
+    assert "Remind owners of action items that are due or overdue" in page
+    assert "First reminder, days before the due date" in page
+    assert "Weekly reminders once overdue" in page
+    response = admin_client.post(
+        reverse("accounts:team_settings"),
+        policy(remind_action_items="on", action_reminder_lead_days="3", action_overdue_weeks="0"),
+    )
+    assert response.status_code == 302
+    team.refresh_from_db()
+    assert team.remind_action_items is True
+    assert (team.action_reminder_lead_days, team.action_overdue_weeks) == (3, 0)
+    event = AuditEvent.objects.filter(team=team, action="team.policy_changed").latest("pk")
+    assert event.changes["action_reminder_lead_days"] == [1, 3]
+    assert event.changes["action_overdue_weeks"] == [4, 0]
+    page = admin_client.get(response.url).content.decode()
+    assert 'name="action_reminder_lead_days" value="3"' in page
+
+
+def test_reminders_off_is_saved(admin_client, team):
+    assert team.remind_action_items is True
+    admin_client.post(reverse("accounts:team_settings"), policy())  # box left unticked
+    team.refresh_from_db()
+    assert team.remind_action_items is False
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("action_reminder_lead_days", "8"),
+        ("action_reminder_lead_days", "-1"),
+        ("action_reminder_lead_days", "two"),
+        ("action_reminder_lead_days", ""),
+        ("action_overdue_weeks", "13"),
+        ("action_overdue_weeks", "-2"),
+        ("action_overdue_weeks", "1e3"),
+    ],
+)
+def test_action_reminder_bounds_are_checked(admin_client, team, field, value):
+    before = (team.name, team.action_reminder_lead_days, team.action_overdue_weeks)
+    response = admin_client.post(reverse("accounts:team_settings"), policy(**{field: value}))
+    assert response.status_code == 200
+    assert f'id="id_{field}_error"' in response.content.decode()
+    team.refresh_from_db()
+    assert (team.name, team.action_reminder_lead_days, team.action_overdue_weeks) == before
 
 
 def test_a_member_gets_403_on_the_policy(member_client, team):

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from meetings import services
-from meetings.models import Meeting
+from meetings.models import ActionItem, Meeting
 from meetings.reports import compliance
 from meetings.reports.compliance import compliance_report
 from tests.factories import (
@@ -227,4 +227,109 @@ def test_query_count_does_not_grow_with_meetings_teams_or_organizers(db):
         make_meetings(big_team, people, 50)
     assert Meeting.objects.count() == 210
     assert count_queries(Meeting.objects.all()) == small
-    assert small <= 8
+    # Meetings and items for the total, per team and per organizer (2 each), items per
+    # owner, the trend's meetings and its items.
+    assert small <= 9
+
+
+# -- action items against their first due date, and re-dated ones ---------------------
+
+
+def redated(item, *, to: date, times: int = 1):
+    """As if its owner had moved it: the first due date kept, the count raised."""
+    ActionItem.objects.filter(pk=item.pk).update(
+        original_due_date=item.due_date, due_date=to, redated_count=times
+    )
+    item.refresh_from_db()
+    return item
+
+
+@pytest.fixture
+def moved_items(team, organizer, member, team_admin):
+    """Hand-computed figures in the tests below (NOW is 4 Mar 12:00 UTC)."""
+    a = held(team, organizer, [member], at(17, 10), title="A")
+    action(a, member, date(2026, 2, 20), done_at=at(19, 15))  # i1: on time, never moved
+    i2 = action(a, member, date(2026, 2, 20))  # i2: moved to 27 Feb, done 25 Feb
+    redated(i2, to=date(2026, 2, 27))
+    i2.complete(now=at(25, 9))
+    i3 = action(a, member, date(2026, 2, 20))  # i3: moved twice to 10 Mar, still open
+    redated(i3, to=date(2026, 3, 10), times=2)
+    action(a, team_admin, date(2026, 3, 10))  # i4: not due yet
+    b = held(team, team_admin, [member, organizer], at(25, 10), title="B")
+    # i6: done late in the evening of its due day (UTC): on time.
+    action(b, organizer, date(2026, 2, 26), done_at=at(26, 23) + timedelta(minutes=30))
+    i7 = action(b, member, date(2026, 2, 27))  # i7: moved to 2 Mar, done 3 Mar
+    redated(i7, to=date(2026, 3, 2))
+    i7.complete(now=at(3, 8, month=3))
+    # An item of another team's meeting: not in this team's figures.
+    other = TeamFactory(name="Elsewhere")
+    stranger = UserFactory()
+    MembershipFactory(user=stranger, team=other)
+    elsewhere = held(other, stranger, [], at(17, 12))
+    redated(action(elsewhere, stranger, date(2026, 2, 18)), to=date(2026, 2, 19))
+
+
+def test_done_by_first_due_date_and_redated_totals(team, moved_items):
+    total = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW).total
+    assert total.actions == 6
+    # Judged against the first due date: the four done (i1 i2 i6 i7) and i3, whose first
+    # date (20 Feb) has passed although it now says 10 Mar; i4 is not due. On time: i1, i6.
+    assert (total.actions_done_by_first_due, total.actions_first_judged) == (2, 5)
+    assert total.actions_by_first_due_pct == 40.0
+    # Against the current dates i2 looks on time and i3 is not judged: 3 of 4.
+    assert (total.actions_done_on_time, total.actions_judged) == (3, 4)
+    assert (total.actions_redated, total.actions_redated_pct) == (3, 50.0)  # i2 i3 i7
+
+
+def test_first_due_date_figures_per_organizer_owner_and_week(
+    team, organizer, member, team_admin, moved_items
+):
+    report = compliance_report(Meeting.objects.for_team(team), start=START, end=END, now=NOW)
+    by_organizer = {row.key: row for row in report.organizers}
+    mine = by_organizer[organizer.pk]  # A: i1 i2 i3 i4
+    assert (mine.actions_done_by_first_due, mine.actions_first_judged) == (1, 3)
+    assert mine.actions_by_first_due_pct == pytest.approx(33.3)
+    assert (mine.actions_redated, mine.actions, mine.actions_redated_pct) == (2, 4, 50.0)
+    admins = by_organizer[team_admin.pk]  # B: i6 i7
+    assert (admins.actions_by_first_due_pct, admins.actions_redated_pct) == (50.0, 50.0)
+
+    by_owner = {row.key: row for row in report.owners}
+    assert set(by_owner) == {member.pk, organizer.pk, team_admin.pk}
+    members = by_owner[member.pk]  # i1 i2 i3 i7
+    assert (members.actions_done_by_first_due, members.actions_first_judged) == (1, 4)
+    assert (members.actions_by_first_due_pct, members.actions_redated_pct) == (25.0, 75.0)
+    assert members.label == member.display_name
+    assert by_owner[organizer.pk].actions_by_first_due_pct == 100.0  # i6
+    assert by_owner[team_admin.pk].actions_by_first_due_pct is None  # i4: nothing judged yet
+    assert by_owner[team_admin.pk].actions_redated_pct == 0.0
+
+    weeks = {row.key: row for row in report.trend}
+    assert weeks[date(2026, 2, 16)].actions_by_first_due_pct == pytest.approx(33.3)  # A
+    assert weeks[date(2026, 2, 16)].actions_redated_pct == 50.0
+    assert weeks[date(2026, 2, 23)].actions_by_first_due_pct == 50.0  # B
+    assert weeks[date(2026, 2, 23)].actions_redated_pct == 50.0
+
+
+def test_all_teams_scope_counts_every_teams_items(team, moved_items):
+    report = compliance_report(Meeting.objects.all(), start=START, end=END, now=NOW)
+    rows = {row.label: row for row in report.teams}
+    assert rows["Elsewhere"].actions_redated_pct == 100.0
+    # Done neither by 18 Feb nor since: judged, not on time.
+    assert rows["Elsewhere"].actions_by_first_due_pct == 0.0
+    assert report.total.actions == 7
+
+
+def test_action_item_figures_cost_no_more_queries_with_more_items(team, organizer, member):
+    scope = Meeting.objects.for_team(team)
+    meeting = held(team, organizer, [member], at(17, 10))
+    action(meeting, member, date(2026, 2, 20))
+    few = count_queries(scope)
+    for n in range(40):
+        m = held(team, organizer if n % 2 else member, [member], at(17 + n % 10, 10 + n % 3))
+        for _ in range(3):
+            item = action(m, member if n % 3 else organizer, date(2026, 2, 27))
+            if n % 4 == 0:
+                redated(item, to=date(2026, 3, 1))
+            if n % 5 == 0:
+                item.complete(now=at(26, 10))
+    assert count_queries(scope) == few

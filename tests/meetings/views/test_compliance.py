@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Meeting
+from meetings.models import ActionItem, Meeting
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +47,32 @@ def test_team_admin_sees_figures_chart_and_data_table(client, team, team_admin, 
     assert "the numbers behind the chart" in content
     assert organizer.display_name in content
     assert "2 h" in content  # the median time to recap
+
+
+def test_action_item_figures_per_owner_and_in_the_trend(client, team, team_admin, organizer,
+                                                        member):  # fmt: skip
+    meeting = held(team, organizer, days_ago=10, agenda=True, recap_hours=2)
+    due = timezone.localdate() - timedelta(days=8)
+    on_time = ActionItem.objects.create(meeting=meeting, owner=member, due_date=due,
+                                        description="On time")  # fmt: skip
+    on_time.complete(now=timezone.now() - timedelta(days=9))
+    # Moved from its first date (passed, never done): late, and re-dated.
+    ActionItem.objects.create(
+        meeting=meeting, owner=member, due_date=due + timedelta(days=30),
+        original_due_date=due, redated_count=1, description="Moved",
+    )  # fmt: skip
+    client.force_login(team_admin)
+    response = client.get(url(team))
+    total = response.context["report"].total
+    assert (total.actions_by_first_due_pct, total.actions_redated_pct) == (50.0, 50.0)
+    content = response.content.decode()
+    assert "<caption>Per owner of action items</caption>" in content
+    assert f'<th scope="row">{member.display_name}</th>' in content
+    assert content.count("Action items done by first due date</th>") == 3  # 2 tables + trend
+    assert '50.0 % <span class="muted">(1/2)</span>' in content
+    assert "Action items done by first due date</title>" not in content  # legend is HTML
+    assert "action items done by first due date" in content  # the chart's description
+    assert "so moving a date does not turn a late item into an on-time one" in content
 
 
 def test_member_who_is_not_admin_gets_403(client, team, member):
@@ -115,7 +141,15 @@ def test_query_count_does_not_grow_with_meetings(client, team, team_admin):
         held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0, recap_hours=n)
     few = count()
     for n in range(190):
-        held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0, recap_hours=n)
+        meeting = held(team, organizers[n % 3], days_ago=n % 20 + 1, agenda=n % 2 == 0,
+                       recap_hours=n)  # fmt: skip
+        if n % 10 == 0:  # action items of several owners, some moved
+            for k in range(3):
+                ActionItem.objects.create(
+                    meeting=meeting, owner=organizers[k], due_date=meeting.starts_at.date(),
+                    description="x", redated_count=k, original_due_date=None if k == 0
+                    else meeting.starts_at.date() - timedelta(days=1),
+                )  # fmt: skip
     assert count() == few
 
 
