@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for links in emails (recap acknowledgement, unsubscribe).
+"""Signed, expiring tokens for links in emails (recap acknowledgement, unsubscribe,
+answers to an action item).
 
 Django's signer (HMAC with SECRET_KEY, a salt per purpose, so a token made for
 one purpose is useless for another). The issue time is inside the signed payload
@@ -14,6 +15,13 @@ from django.core import signing
 
 ACKNOWLEDGE = "acknowledge"
 UNSUBSCRIBE = "unsubscribe"
+# An owner's answers to an action item, one purpose each: a "Done" link cannot
+# decline the item. The payload names the item and the owner it was sent to.
+ACTION_ACCEPT = "action_accept"
+ACTION_DONE = "action_done"
+ACTION_REDATE = "action_redate"
+ACTION_DECLINE = "action_decline"
+ACTION_ANSWERS = (ACTION_ACCEPT, ACTION_DONE, ACTION_REDATE, ACTION_DECLINE)
 
 # RFC 8058 asks that one-click unsubscribe links keep working for a while after
 # the message was sent, longer than an acknowledgement link needs to.

@@ -118,7 +118,21 @@ urlpatterns = [
     # Calendars: a secret per-user feed (no login, the token is the key) and .ics files.
     path("calendar/feed/<token:token>.ics", calendar.feed, name="calendar_feed"),
     path("calendar/meetings/<int:pk>.ics", calendar.meeting_ics, name="meeting_ics"),
-    # Signed links from emails (recap acknowledgement, unsubscribe): no login needed.
+    # Signed links from emails (recap acknowledgement, unsubscribe, action item
+    # answers): no login needed.
     path("email/acknowledge/<token:token>/", email_links.acknowledge, name="email_acknowledge"),
     path("email/unsubscribe/<token:token>/", email_links.unsubscribe, name="email_unsubscribe"),
+    # An action item's owner answers it from its e-mails: one purpose per link.
+    path(
+        "email/action/accept/<token:token>/", email_links.action_accept, name="email_action_accept"
+    ),
+    path("email/action/done/<token:token>/", email_links.action_done, name="email_action_done"),
+    path(
+        "email/action/redate/<token:token>/", email_links.action_redate, name="email_action_redate"
+    ),
+    path(
+        "email/action/decline/<token:token>/",
+        email_links.action_decline,
+        name="email_action_decline",
+    ),
 ]

@@ -161,5 +161,7 @@ def test_an_undeclared_admin_lookup_is_refused_not_run(client, db):
 )
 def test_malformed_tokens_answer_404(client, db, token):
     for path in ("/calendar/feed/{}.ics", "/email/acknowledge/{}/",
-                 "/email/unsubscribe/{}/", "/accounts/invitation/{}/"):  # fmt: skip
+                 "/email/unsubscribe/{}/", "/accounts/invitation/{}/",
+                 *(f"/email/action/{answer}/{{}}/"
+                   for answer in ("accept", "done", "redate", "decline"))):  # fmt: skip
         assert client.get(path.format(quote(token, safe=""))).status_code == 404, path

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Invitation, Membership
 from meetings import services
-from meetings.notifications import messages
+from meetings.notifications import action_messages, messages
 from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
 
 ROLES = ("anonymous", "outsider", "member", "attendee", "organizer", "admin")
@@ -62,6 +62,8 @@ class World:
     token_invitation: str
     ack_token_url: str
     unsubscribe_url: str
+    # The attendee's answer links to their action item, by URL name.
+    answer_urls: dict
 
 
 @pytest.fixture
@@ -146,6 +148,10 @@ def world(db) -> World:
         unsubscribe_url=messages.unsubscribe_headers(
             users["attendee"], list_name="meeting", now=now, meeting=meeting
         )[0],
+        answer_urls={
+            name: action_messages.answer_url(meeting.action_items.get(), purpose, now=now)
+            for purpose, name in action_messages.ANSWER_URLS.items()
+        },
     )
 
 
@@ -199,6 +205,11 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
     ("healthz", "GET", lambda w: "/healthz", PUBLIC),
     ("meetings:email_acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
     ("meetings:email_unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
+    # The signed link is the credential: whoever holds it sees the one-button page.
+    *[
+        (name, "GET", lambda w, name=name: tail(w.answer_urls[name]), PUBLIC)
+        for name in action_messages.ANSWER_URLS.values()
+    ],
     (
         "meetings:calendar_feed",
         "GET",

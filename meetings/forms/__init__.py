@@ -1,5 +1,6 @@
 """Forms of the meeting pages. They validate input; the rules live in models and services."""
 
+from .answers import DeclineForm, RedateForm
 from .meeting import (
     ActionDueDateForm,
     ActionItemFilterForm,
@@ -24,11 +25,13 @@ __all__ = [
     "ActionStatusForm",
     "AgendaItemForm",
     "DecisionForm",
+    "DeclineForm",
     "MeetingFilterForm",
     "MeetingForm",
     "OccurrenceForm",
     "OutcomeForm",
     "RecapForm",
+    "RedateForm",
     "SeriesForm",
     "TalkingPointForm",
     "TemplateForm",

@@ -1,4 +1,4 @@
-"""What each user's daily digest says today, for many users in five queries.
+"""What each user's daily digest says today, for many users in six queries.
 
 The digest is checked for emptiness when it is queued (a batch of up to 500
 users whose local morning has come) and rendered when it is delivered (a chunk
@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 
 from ..models import ActionItem, Meeting
 
@@ -23,6 +23,8 @@ from ..models import ActionItem, Meeting
 ACKNOWLEDGE_WINDOW = timedelta(days=30)
 # "Meetings you organize that miss an agenda": those starting within this window.
 MISSING_AGENDA_WINDOW = timedelta(days=7)
+# "Re-dated since your last digest": the digests are a day apart.
+REDATED_WINDOW = timedelta(hours=24)
 
 
 def _local_day(user: User, now: datetime) -> tuple[date, datetime, datetime]:
@@ -35,7 +37,7 @@ def _local_day(user: User, now: datetime) -> tuple[date, datetime, datetime]:
 def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, dict]:
     """{user pk: what their digest would say}; empty lists mean nothing to say.
 
-    Five queries however many users, meetings or items.
+    Six queries however many users, meetings or items.
     """
     if not users:
         return {}
@@ -73,8 +75,9 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
         if meeting.asks_acknowledgement_from(meeting.for_user, attended=True):
             to_acknowledge[meeting.for_user].append(meeting)
     open_items: dict[int, list[ActionItem]] = defaultdict(list)
+    # What each owner is expected to do: not the items they declined.
     for item in (
-        ActionItem.objects.open()
+        ActionItem.objects.taken_on()
         .filter(owner_id__in=pks)
         .select_related("meeting")
         .order_by("due_date", "pk")
@@ -88,6 +91,7 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
     missing_recap = _by_organizer(
         Meeting.objects.awaiting_recap(now).filter(organizer_id__in=pks).order_by("ends_at", "pk")
     )
+    redated, declined = _organizers_items(pks, now)
     contents = {}
     for pk, (today, _, _) in days.items():
         items = open_items[pk]
@@ -99,8 +103,44 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
             "open_items": [i for i in items if i.due_date >= today],
             "missing_agenda": missing_agenda[pk],
             "missing_recap": missing_recap[pk],
+            "redated_items": redated[pk],
+            "declined_items": declined[pk],
         }
     return contents
+
+
+def _organizers_items(
+    pks: list[int], now: datetime
+) -> tuple[dict[int, list[ActionItem]], dict[int, list[ActionItem]]]:
+    """Open items of meetings the users organize that were re-dated lately (by the
+    audit trail's "action_item.redated" events), and those declined and waiting
+    for a new owner: one query, by organizer."""
+    redated_lately = Exists(
+        AuditEvent.objects.filter(
+            team_id=OuterRef("meeting__team_id"),
+            action="action_item.redated",
+            subject_type=ActionItem._meta.model_name,
+            subject_id=OuterRef("pk"),
+            at__gte=now - REDATED_WINDOW,
+        )
+    )
+    redated: dict[int, list[ActionItem]] = defaultdict(list)
+    declined: dict[int, list[ActionItem]] = defaultdict(list)
+    for item in (
+        ActionItem.objects.open()
+        .filter(meeting__organizer_id__in=pks, meeting__canceled_at__isnull=True)
+        .alias(redated_lately=redated_lately)
+        .filter(
+            Q(response=ActionItem.Response.DECLINED) | Q(redated_count__gt=0, redated_lately=True)
+        )
+        .select_related("meeting", "owner")
+        .order_by("due_date", "pk")
+    ):
+        if item.response == ActionItem.Response.DECLINED:
+            declined[item.meeting.organizer_id].append(item)
+        else:
+            redated[item.meeting.organizer_id].append(item)
+    return redated, declined
 
 
 def _by_organizer(meetings) -> dict[int, list[Meeting]]:

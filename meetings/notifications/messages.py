@@ -36,6 +36,8 @@ from ..models import (
     Meeting,
     Notification,
 )
+from .action_messages import RENDERERS as ACTION_RENDERERS
+from .action_messages import declined_items_url, with_answer_links
 from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
 from .outbox import MANUAL_STAGE_PREFIX, age_limit
 from .stages import current_stage
@@ -305,7 +307,8 @@ def recap_digest(
         **_base_context(recipient, now),
         **shared,
         "attended": attendee is not None,
-        "own_items": own["items"] if own else [],
+        # (item, its answer links): the owner answers each from the message.
+        "own_items": with_answer_links(own["items"], recipient.pk, now=now) if own else [],
         "other_groups": [g for g in shared["groups"] if g is not own],
         "action_items_url": site_url(reverse("meetings:action_items")),
         "acknowledge_url": acknowledge_url(attendee, now=now) if asks and attendee else "",
@@ -400,6 +403,10 @@ def daily_digest(
     context = {
         **_base_context(recipient, now),
         **content,
+        # (item, its answer links), as in the recap digest.
+        "overdue_items": with_answer_links(content["overdue_items"], recipient.pk, now=now),
+        "open_items": with_answer_links(content["open_items"], recipient.pk, now=now),
+        "reassign_url": declined_items_url(),
         "unsubscribe_url": unsubscribe_url,
         "owed_count": len(content["missing_agenda"]) + len(content["missing_recap"]),
         "home_url": site_url(reverse("meetings:home")),
@@ -410,8 +417,8 @@ def daily_digest(
 def prepare_daily_digests(
     notifications: Sequence[Notification], *, now: datetime, cache: MeetingCache
 ) -> None:
-    """Compute the daily digests of a delivery chunk together: five queries for the
-    chunk instead of five per digest. `daily_digest()` then reads them from `cache`."""
+    """Compute the daily digests of a delivery chunk together: six queries for the
+    chunk instead of six per digest. `daily_digest()` then reads them from `cache`."""
     users = [n.recipient for n in notifications if n.kind == Kind.DAILY_DIGEST]
     for pk, content in daily_digest_contents(users, now=now).items():
         cache[(Kind.DAILY_DIGEST, pk)] = content
@@ -459,6 +466,7 @@ RENDERERS = {
     Kind.RECAP_ESCALATION: reminder,
     Kind.DAILY_DIGEST: daily_digest,
     Kind.DELIVERY_EXPIRED: delivery_expired,
+    **ACTION_RENDERERS,
 }
 
 

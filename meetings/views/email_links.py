@@ -4,12 +4,18 @@ The signed token is the credential: it names the attendee or user and the
 purpose, and expires. A tampered or expired link gets a page saying so and
 changes nothing, and so does the link of someone who has left the meeting's team
 since the email went out (checked when the link is used, not when it was made).
+
+An action item's owner answers it from its e-mails (Accept, Done, New due date,
+Decline): one purpose a link, naming the item and the owner it was sent to, so a
+link stops working once the item is given to someone else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from django import forms
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,12 +26,13 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 
-from .. import signing
-from ..models import Attendee, RuleBroken
+from .. import services, signing
+from ..forms import DeclineForm, RedateForm
+from ..models import ActionItem, Attendee, RuleBroken
 
 
 def _link_problem(request: HttpRequest, problem: str) -> HttpResponse:
-    status = {"expired": 410, "not_yours": 403}.get(problem, 400)
+    status = {"expired": 410, "not_yours": 403, "reassigned": 403}.get(problem, 400)
     return render(
         request, "meetings/email_pages/link_problem.html", {"problem": problem}, status=status
     )
@@ -130,3 +137,137 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         else:
             Attendee.objects.filter(pk=attendee.pk).update(rsvp=Attendee.Rsvp.NO)
         return render(request, "meetings/email_pages/unsubscribed.html", context)
+
+
+# -- an action item's owner answers from an e-mail ---------------------------------------
+
+
+def _answering(request: HttpRequest, purpose: str, token: str, now: datetime):
+    """The item an answer link is for, or the page saying why the link no longer works."""
+    data = _read(request, purpose, token, now)
+    if isinstance(data, HttpResponse):
+        return data
+    owner_id = data.get("o")
+    item = (
+        ActionItem.objects.select_related("meeting", "meeting__team", "owner")
+        .filter(pk=data.get("i"))
+        .first()
+    )
+    if item is None or not isinstance(owner_id, int):
+        return _link_problem(request, "invalid")
+    if owner_id not in item.meeting.team_member_ids() or (
+        item.owner_id == owner_id and not item.owner.is_active
+    ):
+        # Left the team (or the account was closed) since the email went out.
+        return _link_problem(request, "not_yours")
+    if item.owner_id != owner_id:
+        return _link_problem(request, "reassigned")
+    return item
+
+
+def _accept(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
+    if services.accept_action_item(item=item, by=item.owner, now=now):
+        return "Accepted: it is yours.", True
+    return "You already accepted this action item.", False
+
+
+def _done(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
+    # Locked and checked again: it may have been declined or given away meanwhile.
+    row = item.locked()
+    if problem := row.answer_problem(item.owner_id):
+        raise RuleBroken(problem)
+    services.set_action_item_done(item=row, done=True, by=row.owner, now=now)
+    item.status, item.completed_at = row.status, row.completed_at
+    return "Marked done. Thank you!", True
+
+
+def _redate(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
+    due = form.cleaned_data["due_date"]
+    if services.redate_action_item(item=item, due_date=due, by=item.owner, now=now):
+        return "Moved. Its reminders follow the new date.", True
+    return "That is already its due date; nothing changed.", False
+
+
+def _decline(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
+    services.decline_action_item(
+        item=item, reason=form.cleaned_data["reason"], by=item.owner, now=now
+    )
+    return (
+        f"Declined. {item.meeting.organizer.name} has been told and will find it a new owner.",
+        True,
+    )
+
+
+Answer = Callable[[ActionItem, forms.Form | None, datetime], tuple[str, bool]]
+ANSWERS: dict[str, tuple[Answer, type[forms.Form] | None]] = {
+    signing.ACTION_ACCEPT: (_accept, None),
+    signing.ACTION_DONE: (_done, None),
+    signing.ACTION_REDATE: (_redate, RedateForm),
+    signing.ACTION_DECLINE: (_decline, DeclineForm),
+}
+
+
+def _answer(request: HttpRequest, token: str, purpose: str) -> HttpResponse:
+    """The owner's answer page: GET shows the item and one button (mail scanners fetch
+    links; only a person presses a button), POST records the answer. An answer that
+    is no longer possible (done, declined, canceled) says why and changes nothing."""
+    now = timezone.now()
+    item = _answering(request, purpose, token, now)
+    if isinstance(item, HttpResponse):
+        return item
+    answer, form_class = ANSWERS[purpose]
+    context = {
+        "item": item,
+        "meeting": item.meeting,
+        "purpose": purpose.removeprefix("action_"),
+        "meeting_path": reverse("meetings:detail", args=[item.meeting_id]),
+    }
+    answered = "meetings/email_pages/action_answered.html"
+    if problem := item.answer_problem(item.owner_id):
+        return render(request, answered, {**context, "outcome": problem})
+    if purpose == signing.ACTION_ACCEPT and item.response == ActionItem.Response.ACCEPTED:
+        return render(request, answered, {**context, "outcome": "You already accepted this "
+                                          "action item."})  # fmt: skip
+    form = None
+    if form_class is not None:
+        initial = {"due_date": item.due_date}
+        form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+    page = "meetings/email_pages/action_answer.html"
+    if request.method != "POST":
+        return render(request, page, {**context, "form": form})
+    if form is not None and not form.is_valid():
+        return render(request, page, {**context, "form": form}, status=400)
+    try:
+        # Recorded together with the page that says so: if the page fails to
+        # render, nothing is recorded and the owner can simply try again.
+        with transaction.atomic():
+            outcome, changed = answer(item, form, now)
+            return render(request, answered, {**context, "outcome": outcome, "changed": changed})
+    except RuleBroken as exc:
+        if isinstance(form, RedateForm):
+            # The item's rule refused the date (before the meeting's day): the same
+            # words as everywhere, at the field, and nothing changed.
+            form.add_error("due_date", exc.messages)
+            return render(request, page, {**context, "form": form}, status=400)
+        return render(request, answered, {**context, "outcome": " ".join(exc.messages)})
+
+
+# No HEAD, as for the acknowledgement.
+@require_http_methods(["GET", "POST"])
+def action_accept(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, signing.ACTION_ACCEPT)
+
+
+@require_http_methods(["GET", "POST"])
+def action_done(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, signing.ACTION_DONE)
+
+
+@require_http_methods(["GET", "POST"])
+def action_redate(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, signing.ACTION_REDATE)
+
+
+@require_http_methods(["GET", "POST"])
+def action_decline(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, signing.ACTION_DECLINE)
