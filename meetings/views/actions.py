@@ -77,9 +77,12 @@ def _action_items_context(request: HttpRequest) -> dict:
     membership = current_membership(request)
     team_id = membership.team_id if membership else None
     members = team_members(team_id) if team_id else [user]
+    # The picker shows titles only: DISTINCT over whole rows would compare (and
+    # fetch) every meeting's stored agenda and recap HTML.
     recent_meetings = list(
         Meeting.objects.for_user(user)
         .filter(team_id=team_id, action_items__isnull=False)
+        .only("title", "starts_at")
         .distinct()
         .order_by("-starts_at")[:100]
     )

@@ -92,7 +92,7 @@ def home(request: HttpRequest) -> HttpResponse:
     later_single = list(
         later.filter(series__isnull=True)
         .with_status(now)
-        .select_related("team", "organizer")
+        .select_related("organizer")
         .order_by("starts_at", "pk")[:HOME_LATER]
     )
 
