@@ -38,6 +38,8 @@ from ..models import (
 )
 from .action_messages import RENDERERS as ACTION_RENDERERS
 from .action_messages import declined_items_url, with_answer_links
+from .activity_messages import RENDERERS as ACTIVITY_RENDERERS
+from .activity_messages import prepare_activity_batches as prepare_activity_batches
 from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
 from .outbox import MANUAL_STAGE_PREFIX, age_limit
 from .stages import current_stage
@@ -417,8 +419,8 @@ def daily_digest(
 def prepare_daily_digests(
     notifications: Sequence[Notification], *, now: datetime, cache: MeetingCache
 ) -> None:
-    """Compute the daily digests of a delivery chunk together: six queries for the
-    chunk instead of six per digest. `daily_digest()` then reads them from `cache`."""
+    """Compute the daily digests of a delivery chunk together: seven queries for the
+    chunk instead of seven per digest. `daily_digest()` then reads them from `cache`."""
     users = [n.recipient for n in notifications if n.kind == Kind.DAILY_DIGEST]
     for pk, content in daily_digest_contents(users, now=now).items():
         cache[(Kind.DAILY_DIGEST, pk)] = content
@@ -467,6 +469,7 @@ RENDERERS = {
     Kind.DAILY_DIGEST: daily_digest,
     Kind.DELIVERY_EXPIRED: delivery_expired,
     **ACTION_RENDERERS,
+    **ACTIVITY_RENDERERS,
 }
 
 
