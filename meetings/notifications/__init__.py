@@ -21,8 +21,10 @@ periodic re-drive picks up only rows whose task was lost (a crash between commit
 and enqueue, a killed worker) or whose working-hours wait is over.
 
 Modules: `stages` (the table), `sweeper`, `outbox` (insert, enqueue, re-drive,
-"remind now"), `delivery`, `digests` (agenda, recap and daily digests queued),
-`daily` (what a daily digest says), `messages` (rendering every email).
+"remind now"), `delivery`, `digests` (agenda, recap and daily digests and the
+agenda activity batch queued), `daily` (what a daily digest says), `messages`
+(rendering every email; `action_messages` for action items, `activity_messages`
+for the batch of agenda activity, read from the audit trail when it is sent).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What each user's daily digest says today, for many users in six queries.
+"""What each user's daily digest says today, for many users in seven queries.
 
 The digest is checked for emptiness when it is queued (a batch of up to 500
 users whose local morning has come) and rendered when it is delivered (a chunk
@@ -17,7 +17,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from accounts.models import AuditEvent, User
 
-from ..models import ActionItem, Meeting
+from ..models import ActionItem, AgendaComment, AgendaItem, Attendee, Meeting
 
 # How long a published recap waits in the daily digest for an acknowledgement.
 ACKNOWLEDGE_WINDOW = timedelta(days=30)
@@ -25,6 +25,11 @@ ACKNOWLEDGE_WINDOW = timedelta(days=30)
 MISSING_AGENDA_WINDOW = timedelta(days=7)
 # "Re-dated since your last digest": the digests are a day apart.
 REDATED_WINDOW = timedelta(hours=24)
+# "Waiting for your input": agenda items of meetings starting within this window,
+# and mentions since the last digest (a day ago).
+INPUT_WINDOW = timedelta(days=7)
+MENTION_WINDOW = timedelta(hours=24)
+ANSWERS_NOT_DECLINED = [r for r in Attendee.Rsvp.values if r != Attendee.Rsvp.NO]
 
 
 def _local_day(user: User, now: datetime) -> tuple[date, datetime, datetime]:
@@ -37,7 +42,7 @@ def _local_day(user: User, now: datetime) -> tuple[date, datetime, datetime]:
 def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, dict]:
     """{user pk: what their digest would say}; empty lists mean nothing to say.
 
-    Six queries however many users, meetings or items.
+    Seven queries however many users, meetings or items.
     """
     if not users:
         return {}
@@ -92,6 +97,7 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
         Meeting.objects.awaiting_recap(now).filter(organizer_id__in=pks).order_by("ends_at", "pk")
     )
     redated, declined = _organizers_items(pks, now)
+    waiting = _waiting_for_input(pks, now)
     contents = {}
     for pk, (today, _, _) in days.items():
         items = open_items[pk]
@@ -105,8 +111,43 @@ def daily_digest_contents(users: Sequence[User], *, now: datetime) -> dict[int, 
             "missing_recap": missing_recap[pk],
             "redated_items": redated[pk],
             "declined_items": declined[pk],
+            "waiting_input": waiting[pk],
         }
     return contents
+
+
+def _waiting_for_input(pks: list[int], now: datetime) -> dict[int, list[AgendaItem]]:
+    """Agenda items of the upcoming meetings (within INPUT_WINDOW) each user attends
+    that wait for them: the open items they own (to settle in writing or bring to
+    the meeting), and items whose comments mentioned them in the last day. One
+    query, by attendee; each item says why (`is_yours`, `mentioned_lately`)."""
+    mentioned_lately = Exists(
+        AgendaComment.objects.filter(
+            agenda_item=OuterRef("pk"),
+            mentioned=OuterRef("for_user"),
+            created_at__gte=now - MENTION_WINDOW,
+        )
+    )
+    waiting: dict[int, list[AgendaItem]] = defaultdict(list)
+    # `for_user` reads the attendee row the filter joined (one row per attendee);
+    # those who declined are not asked.
+    for item in (
+        AgendaItem.objects.filter(
+            meeting__attendees__user_id__in=pks,
+            meeting__attendees__rsvp__in=ANSWERS_NOT_DECLINED,
+            meeting__starts_at__gt=now,
+            meeting__starts_at__lt=now + INPUT_WINDOW,
+            meeting__canceled_at__isnull=True,
+            meeting__settled_at__isnull=True,
+        )
+        .annotate(for_user=F("meeting__attendees__user_id"), mentioned_lately=mentioned_lately)
+        .filter(Q(owner_id=F("for_user"), settled_at__isnull=True) | Q(mentioned_lately=True))
+        .select_related("meeting")
+        .order_by("meeting__starts_at", "meeting_id", "position", "pk")
+    ):
+        item.is_yours = item.owner_id == item.for_user and not item.is_settled
+        waiting[item.for_user].append(item)
+    return waiting
 
 
 def _organizers_items(

@@ -161,7 +161,9 @@ def deliver_many(notification_ids: Sequence[int], *, now: datetime) -> dict[int,
     outcomes: dict[int, Outcome] = {}
     # The digests of one meeting share what they say about it (messages._shared).
     cache: messages.MeetingCache = {}
+    # Daily digests and batches of agenda activity: read for the whole chunk at once.
     messages.prepare_daily_digests(rows, now=now, cache=cache)
+    messages.prepare_activity_batches(rows, now=now, cache=cache)
     # One backend, and so one SMTP session, for the whole chunk: opened before the
     # first send (so send_messages() keeps it open), closed at the end.
     mailer = mailers.default

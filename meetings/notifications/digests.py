@@ -154,7 +154,7 @@ def _queue_digests(users: list[User], now: datetime) -> int:
         ).values_list("recipient_id", "stage")
     )
     waiting = [user for user in users if (user.pk, stages[user.pk]) not in queued_today]
-    # Six queries for the batch: users with nothing to report get no row.
+    # Seven queries for the batch: users with nothing to report get no row.
     contents = daily_digest_contents(waiting, now=now)
     rows = [
         Row(Kind.DAILY_DIGEST, stages[user.pk], user.pk, None, now)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils.text import Truncator
 
@@ -38,6 +38,8 @@ from ..models import (
 )
 from .action_messages import RENDERERS as ACTION_RENDERERS
 from .action_messages import declined_items_url, with_answer_links
+from .activity_messages import RENDERERS as ACTIVITY_RENDERERS
+from .activity_messages import prepare_activity_batches as prepare_activity_batches
 from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
 from .outbox import MANUAL_STAGE_PREFIX, age_limit
 from .stages import current_stage
@@ -145,7 +147,15 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
     meeting = (
         Meeting.objects.select_related("organizer", "team", "agenda_sent_by")
         .prefetch_related(
-            Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("owner")),
+            # Each item's comment count and written resolution, in the one query
+            # that loads the items: nothing is asked per item. (Ordered here: a
+            # GROUP BY query does not take Meta.ordering.)
+            Prefetch(
+                "agenda_items",
+                queryset=AgendaItem.objects.select_related("owner", "settlement")
+                .annotate(comment_count=Count("comments"))
+                .order_by("position", "pk"),
+            ),
             Prefetch("attendees", queryset=Attendee.objects.select_related("user")),
         )
         .get(pk=meeting_id)
@@ -161,6 +171,8 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
     for item in items:
         # Under its item in the text part, as the HTML part shows it.
         item.notes_text = textwrap.indent(plain_text(item.notes_html), "   ")
+        item.resolution_text = _resolution(item)
+    left, total = meeting.timebox_left()
     return {
         "meeting": meeting,
         "meeting_url": meeting_url(meeting),
@@ -173,7 +185,20 @@ def _agenda_digest_shared(meeting_id: int) -> tuple[dict, bytes]:
         "carried": carried,
         "amended": bool(meeting.agenda_amended_at) and not meeting.canceled_at,
         "outcome_text": plain_text(meeting.desired_outcome_html),
+        # "25 of 45 min still to discuss", once items are settled in writing.
+        "timebox_left": (left, total) if total and left < total else None,
     }, invitation(meeting)
+
+
+def _resolution(item: AgendaItem) -> str:
+    """What an item settled in writing was decided as, as plain text ("" if open).
+    Needs `settlement` selected with the item."""
+    if not item.is_settled:
+        return ""
+    try:
+        return plain_text(item.settlement.text_html)
+    except Decision.DoesNotExist:
+        return ""
 
 
 def _received_versions(meeting: Meeting) -> dict[int, list[datetime]]:
@@ -217,6 +242,8 @@ def agenda_digest(
         return None  # superseded by the cancellation notice
     if not meeting.canceled_at and not meeting.agenda_sent_at:
         return None
+    if meeting.settled_at:
+        return None  # settled in writing: its recap digest says so and carries the CANCEL
     if _declined(meeting, recipient):
         return None
     unsubscribe_url, headers = unsubscribe_headers(
@@ -263,7 +290,9 @@ def _recap_digest_shared(meeting_id: int) -> dict:
                     "owner__display_name", "owner__email", "due_date", "pk"
                 ),
             ),
-            "attendees",
+            # With their users: the calendar CANCEL of a meeting settled in writing
+            # names them.
+            Prefetch("attendees", queryset=Attendee.objects.select_related("user")),
         )
         .get(pk=meeting_id)
     )
@@ -279,6 +308,10 @@ def _recap_digest_shared(meeting_id: int) -> dict:
         "decisions": [(d, plain_text(d.text_html)) for d in meeting.decisions.all()],
         "groups": list(groups.values()),
         "action_count": len(meeting.action_items.all()),
+        # Settled in writing: the meeting will not take place, and calendars are
+        # told so with the reason (ical.SETTLED_LINE), once for all recipients.
+        "settled": bool(meeting.settled_at),
+        "cancel_ics": invitation(meeting) if meeting.settled_at else None,
     }
 
 
@@ -315,7 +348,14 @@ def recap_digest(
         "acknowledged": bool(attendee and attendee.acknowledged_at),
         "unsubscribe_url": unsubscribe_url,
     }
-    return make_message("recap_digest", context, to=[recipient.email], headers=headers)
+    attachments = []
+    if shared["cancel_ics"]:
+        attachments.append(
+            ("invite.ics", shared["cancel_ics"], "text/calendar; method=CANCEL; charset=utf-8")
+        )
+    return make_message(
+        "recap_digest", context, to=[recipient.email], headers=headers, attachments=attachments
+    )
 
 
 # -- reminders -------------------------------------------------------------------------------
@@ -417,8 +457,8 @@ def daily_digest(
 def prepare_daily_digests(
     notifications: Sequence[Notification], *, now: datetime, cache: MeetingCache
 ) -> None:
-    """Compute the daily digests of a delivery chunk together: six queries for the
-    chunk instead of six per digest. `daily_digest()` then reads them from `cache`."""
+    """Compute the daily digests of a delivery chunk together: seven queries for the
+    chunk instead of seven per digest. `daily_digest()` then reads them from `cache`."""
     users = [n.recipient for n in notifications if n.kind == Kind.DAILY_DIGEST]
     for pk, content in daily_digest_contents(users, now=now).items():
         cache[(Kind.DAILY_DIGEST, pk)] = content
@@ -467,6 +507,7 @@ RENDERERS = {
     Kind.DAILY_DIGEST: daily_digest,
     Kind.DELIVERY_EXPIRED: delivery_expired,
     **ACTION_RENDERERS,
+    **ACTIVITY_RENDERERS,
 }
 
 

@@ -292,7 +292,7 @@ def test_daily_digest_shows_the_organizer_declined_and_lately_redated_items(
     services.redate_action_item(item=out.second, due_date=out.second.due_date + timedelta(days=3),
                                 by=member, now=at)  # fmt: skip
     soon = at + timedelta(hours=2)
-    with django_assert_num_queries(6):  # however many users
+    with django_assert_num_queries(7):  # however many users
         contents = daily_digest_contents([organizer, member], now=soon)
     assert [i.pk for i in contents[organizer.pk]["declined_items"]] == [out.first.pk]
     assert [i.pk for i in contents[organizer.pk]["redated_items"]] == [out.second.pk]

@@ -111,3 +111,59 @@ def test_queueing_and_delivering_daily_digests_take_the_same_queries_for_5_or_50
     # costs only its own short transaction (a savepoint inside this test's): lock
     # the row, mark it sent.
     assert deliver_counts[1] - deliver_counts[0] == 45 * ROW_QUERIES, deliver_counts
+
+
+def test_waiting_for_your_input_lists_open_items_you_own_and_fresh_mentions(
+    team, organizer, now, django_assert_num_queries
+):
+    from django.core import mail
+
+    from meetings.models import AgendaItem
+    from meetings.notifications import outbox
+
+    kiran, lou, dana = (_person(team, zone) for zone in ("Asia/Kolkata", "UTC", "UTC"))
+    soon = MeetingFactory(team=team, organizer=organizer, attendees=[kiran, lou, dana],
+                          title="Budget review", starts_at=now + timedelta(days=2),
+                          now=now)  # fmt: skip
+    later = MeetingFactory(team=team, organizer=organizer, attendees=[kiran], title="Far off",
+                           starts_at=now + timedelta(days=10), now=now)  # fmt: skip
+    ready_agenda(soon, by=organizer, items=3)
+    ready_agenda(later, by=organizer, items=1)
+    budget, hiring, settled = soon.agenda_items.all()
+    AgendaItem.objects.filter(pk__in=[budget.pk, settled.pk]).update(owner=kiran)
+    AgendaItem.objects.filter(pk=budget.pk).update(title="Budget")
+    AgendaItem.objects.filter(meeting=later).update(owner=kiran)  # more than a week away
+    services.settle_item(item=settled, resolution="Done", by=kiran, now=now)
+    # A mention yesterday evening counts; one two days ago was in an earlier digest.
+    services.add_comment(item=hiring, author=organizer, body=f"@{lou.name} please look",
+                         now=now - timedelta(hours=20))  # fmt: skip
+    services.add_comment(item=budget, author=organizer, body=f"@{dana.name} old news",
+                         now=now - timedelta(days=2))  # fmt: skip
+
+    with django_assert_num_queries(7):  # however many users
+        contents = daily_digest_contents([kiran, lou, dana, organizer], now=now)
+    assert [(i.pk, i.is_yours) for i in contents[kiran.pk]["waiting_input"]] == [(budget.pk, True)]
+    assert [(i.pk, i.mentioned_lately) for i in contents[lou.pk]["waiting_input"]] == [
+        (hiring.pk, True)
+    ]
+    assert contents[dana.pk]["waiting_input"] == contents[organizer.pk]["waiting_input"] == []
+    # Declined: no longer asked.
+    soon.attendees.filter(user=kiran).update(rsvp="no")
+    assert daily_digest_contents([kiran], now=now)[kiran.pk]["waiting_input"] == []
+    soon.attendees.filter(user=kiran).update(rsvp="yes")
+
+    day = now.date().isoformat()
+    ids = outbox.insert_notifications(
+        [outbox.Row(Kind.DAILY_DIGEST, day, u.pk, None, now) for u in (kiran, lou)], now=now
+    )
+    assert {o.status for o in notifications.deliver_many(ids, now=now).values()} == {"sent"}
+    by_recipient = {m.to[0]: m for m in mail.outbox[-2:]}
+    message = by_recipient[kiran.email]
+    assert "1 agenda item waiting for your input" in message.subject
+    assert (
+        "Waiting for your input\n- Budget (Budget review, Fri 6 Mar, 17:30 IST): "
+        "your item, not settled yet\n" in message.body
+    )
+    html = by_recipient[lou.email].alternatives[0][0]
+    assert "Waiting for your input" in html
+    assert "(Budget review, Fri 6 Mar, 12:00 UTC): <strong>you were mentioned</strong>" in html
