@@ -7,6 +7,8 @@ so `<script>`, `onerror=`, `javascript:` links and SVG payloads come out inert.
 
 from __future__ import annotations
 
+from html import unescape
+
 import nh3
 from django.db import models
 from django.utils.html import strip_tags
@@ -38,8 +40,9 @@ def render_markdown(text: str) -> str:
 
 def plain_text(html: str) -> str:
     """User Markdown for plain-text places (email text parts, calendar descriptions):
-    its stored, sanitized HTML (a `RenderedMarkdownField`) with the tags stripped."""
-    return strip_tags(html).strip()
+    its stored, sanitized HTML (a `RenderedMarkdownField`) with the tags stripped and
+    the entities decoded ("&amp;" reads "&")."""
+    return unescape(strip_tags(html)).strip()
 
 
 class RenderedMarkdownField(models.TextField):

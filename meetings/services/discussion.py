@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from accounts.models import Membership, User
 
@@ -32,6 +32,20 @@ def may_discuss(meeting: Meeting, user: User) -> bool:
     return (
         meeting.attendees.filter(user=user).exists()
         or Membership.objects.admins().filter(team_id=meeting.team_id, user=user).exists()
+    )
+
+
+def readers_of_comments(meeting: Meeting) -> list[User]:
+    """Who may read the comments, so who can be mentioned: the attendees and the
+    team's admins, with active accounts."""
+    return list(
+        User.objects.filter(
+            Q(attendances__meeting=meeting)
+            | Q(
+                memberships__team_id=meeting.team_id, memberships__role__in=Membership.ADMIN_ROLES
+            ),  # fmt: skip
+            is_active=True,
+        ).distinct()
     )
 
 
@@ -58,8 +72,9 @@ def add_comment(*, item: AgendaItem, author: User, body: str, now: datetime) -> 
     comment = AgendaComment(agenda_item=item, author=author, body=body.strip(), created_at=now)
     comment.full_clean(exclude={"agenda_item", "author"})
     comment.save()
-    members = User.objects.filter(memberships__team_id=meeting.team_id, is_active=True)
-    mentioned = [u for u in mentioned_in(comment.body, list(members)) if u.pk != author.pk]
+    mentioned = [
+        u for u in mentioned_in(comment.body, readers_of_comments(meeting)) if u.pk != author.pk
+    ]
     comment.mentioned.set(mentioned)
     notifications.queue_activity(meeting, by=author, also=mentioned, now=now)
     record(meeting, author, "agenda.commented", f"Commented on “{item.title}”", now=now,

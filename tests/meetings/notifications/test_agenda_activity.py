@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Membership
 from meetings import notifications, services
 from meetings.models import AgendaItem, Notification
 from meetings.notifications.activity_messages import activity_contents
@@ -182,20 +183,24 @@ def test_nobody_hears_of_their_own_doings(sync, people):
     assert "Mine" not in message.body and "40k" not in message.body
 
 
-def test_a_mentioned_team_member_who_does_not_attend_gets_the_mention_first(sync, team, people):
+def test_a_mentioned_team_admin_who_does_not_attend_gets_the_mention_first(sync, team, people):
+    # Comments are for attendees and the team's admins: only they can be mentioned.
     dana = _person(team, "Dana")
+    _person(team, "Eve")
+    Membership.objects.filter(user=dana, team=team).update(role=Membership.Role.ADMIN)
     budget, hiring = _items(sync)
     services.settle_item(item=hiring, resolution="One engineer", by=people["olu"], now=NOW)
-    services.add_comment(item=budget, author=people["berta"],
-                         body="@Dana can you confirm the **numbers**?", now=NOW)  # fmt: skip
+    body = "@Dana can you confirm the **numbers**? @Eve too"
+    services.add_comment(item=budget, author=people["berta"], body=body, now=NOW)
     assert _rows()["Dana"][:2] == ("2026-03-04", _at(4, 13))
+    assert "Eve" not in _rows()  # a plain member who does not attend
     status, message = _deliver(dana, _at(4, 13))
     assert status == "sent"
     assert message.subject == "Berta mentioned you on “Budget”"
     body = message.body
     assert body.startswith("1 comment on “Budget review”.")
     assert "Mentioned you\n- Berta mentioned you on “Budget” (Budget review): " in body
-    assert "“@Dana can you confirm the numbers?”" in body
+    assert "“@Dana can you confirm the numbers? @Eve too”" in body
     # Only the mention: the meeting's other news is for its attendees.
     assert "One engineer" not in body
     html = message.alternatives[0].content
