@@ -175,10 +175,15 @@ def trend_svg(
         '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#ccc" stroke-width="1"/>'
         '<text x="0" y="{}" font-size="{}" fill="#444">{}</text>',
         (
-            (f"{_y(v, top):.1f}", f"{_y(v, top):.1f}", f"{_y(v, top) - 3:.1f}", FONT,
-             scale.label(v))
+            (
+                f"{_y(v, top):.1f}",
+                f"{_y(v, top):.1f}",
+                f"{_y(v, top) - 3:.1f}",
+                FONT,
+                scale.label(v),
+            )
             for v in ticks
-        ),  # fmt: skip
+        ),
     )
     axis = format_html(
         '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#888" stroke-width="1"/>'

@@ -285,9 +285,7 @@ def _meeting_aggregates(now: datetime, *, median: bool = True) -> dict:
         ),
         "only_discussed": Count(
             "pk",
-            filter=TOOK_PLACE
-            & Exists(items)
-            & ~Exists(items.exclude(outcome=Outcome.DISCUSSED)),
+            filter=TOOK_PLACE & Exists(items) & ~Exists(items.exclude(outcome=Outcome.DISCUSSED)),
         ),
         "items_settled": Sum(_count_per_meeting(items.filter(settled_at__isnull=False))),
     }
