@@ -1,0 +1,80 @@
+"""Many meetings of every kind the compliance figures count, written in bulk: the
+figures' query cost is under test, not the writes (1,000 meetings in seconds)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from accounts.models import Team, User
+from meetings.models import AgendaItem, Attendee, Decision, Meeting, Outcome, Series
+
+
+def bulk_meetings(team: Team, people: list[User], count: int, *, first: datetime) -> None:
+    """`count` meetings from `first` on, one an hour: held ones with and without agenda
+    and recap, some shortened, some settled in writing, half of them in two series;
+    with attendees (some declined), agenda items (discussed, decided, settled),
+    decisions and action-item-free recaps."""
+    series = [
+        Series.objects.create(
+            team=team,
+            organizer=people[0],
+            title=f"Series {n}",
+            rrule="FREQ=WEEKLY",
+            first_start=first,
+            duration=timedelta(minutes=30),
+            time_zone="UTC",
+        )  # fmt: skip
+        for n in range(2)
+    ]
+    rows = []
+    for n in range(count):
+        starts = first + timedelta(hours=n)
+        settled = n % 7 == 0
+        recapped = settled or n % 3 != 0
+        in_series = series[n % 2] if n % 2 == 0 or n % 5 == 0 else None
+        rows.append(
+            Meeting(
+                team=team, organizer=people[n % len(people)], title=f"M{n}",
+                starts_at=starts, ends_at=starts + timedelta(minutes=30 + 15 * (n % 3)),
+                time_zone="UTC", desired_outcome="x",
+                agenda_sent_at=None if n % 4 == 0 else starts - timedelta(hours=n % 48 + 1),
+                recap_summary="s" if recapped else "", no_action_items=True,
+                settled_at=starts - timedelta(hours=2) if settled else None,
+                recap_published_at=(starts - timedelta(hours=2) if settled
+                                    else starts + timedelta(hours=n % 40 + 1) if recapped
+                                    else None),
+                shortened_minutes=15 if n % 5 == 1 else 0,
+                series=in_series, occurrence_start=starts if in_series else None,
+            )
+        )  # fmt: skip
+    meetings = Meeting.objects.bulk_create(rows)
+    attendees, items = [], []
+    for n, meeting in enumerate(meetings):
+        for k, person in enumerate(people[:3]):
+            declined = k == 2 and n % 2 == 0
+            attendees.append(
+                Attendee(meeting=meeting, user=person, rsvp="no" if declined else "yes")
+            )
+        settled = meeting.settled_at is not None
+        for k in range(2):
+            if settled or (k == 0 and n % 5 == 1):
+                outcome, settled_at = Outcome.SETTLED, meeting.starts_at - timedelta(hours=3)
+            else:
+                outcome, settled_at = (Outcome.DISCUSSED if n % 2 else Outcome.DECIDED), None
+            items.append(
+                AgendaItem(
+                    meeting=meeting,
+                    position=k,
+                    title=f"Item {k}",
+                    outcome=outcome,
+                    settled_at=settled_at,
+                    timebox_minutes=15,
+                )  # fmt: skip
+            )
+    Attendee.objects.bulk_create(attendees)
+    AgendaItem.objects.bulk_create(items)
+    Decision.objects.bulk_create(
+        Decision(meeting=item.meeting, text="Agreed", agenda_item=item)
+        for item in items
+        if item.outcome in (Outcome.SETTLED, Outcome.DECIDED)
+    )
