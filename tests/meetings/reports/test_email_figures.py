@@ -14,7 +14,7 @@ from meetings.models import AgendaItem, Attendee, Decision, Meeting, Outcome, Se
 from meetings.reports.compliance import compliance_report
 from meetings.reports.unrecapped import unrecapped_meetings
 from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, UserFactory
-from tests.meetings.reports.bulk import bulk_meetings
+from tests.meetings.reports.worlds import bulk_meetings
 
 pytestmark = pytest.mark.django_db
 

@@ -78,3 +78,61 @@ def bulk_meetings(team: Team, people: list[User], count: int, *, first: datetime
         for item in items
         if item.outcome in (Outcome.SETTLED, Outcome.DECIDED)
     )
+
+
+def recent_world(team: Team, organizer: User, member: User, team_admin: User, *, now: datetime):
+    """Three meetings of the last few days for the pages' tests, written directly.
+
+    - A, 3 days ago, 60 min: organizer, member, and a colleague who declined →
+      2 × 60 = 120 person-minutes. One item, only discussed; recapped with no decision
+      and no action item.
+    - B, in the series "Design review", due 2 days ago, 45 min: organizer and member;
+      its one item and then the meeting settled in writing the day before → 2 × 45
+      = 90 person-minutes saved; its recap holds the settlement (a decision).
+    - C, 4 days ago, shortened by 30 min to 30 min: organizer, member, admin →
+      3 × 30 = 90 person-minutes held and 90 saved; no items, never recapped.
+    Totals: 3.5 person-hours held, 1.5 saved by settling, 1.5 by shortening; 1 of 2
+    recaps empty (50 %); 1 meeting only discussed; 1 item settled in writing.
+    """
+    from accounts.models import Membership
+
+    colleague = User.objects.create_user(email="colleague@example.com", password="x")
+    Membership.objects.create(user=colleague, team=team)
+    weekly = Series.objects.create(
+        team=team, organizer=organizer, title="Design review", rrule="FREQ=WEEKLY",
+        first_start=now, duration=timedelta(minutes=45), time_zone="UTC",
+    )  # fmt: skip
+
+    def meeting(title: str, starts: datetime, minutes: int, **fields) -> Meeting:
+        return Meeting.objects.create(
+            team=team, organizer=organizer, title=title, time_zone="UTC", starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes), desired_outcome="Decide.", **fields,
+        )  # fmt: skip
+
+    a_start = now - timedelta(days=3)
+    a = meeting("A", a_start, 60, agenda_sent_at=a_start - timedelta(days=1),
+                recap_summary="Talked.", no_action_items=True,
+                recap_published_at=a_start + timedelta(hours=2))  # fmt: skip
+    b_start = now - timedelta(days=2)
+    settled = b_start - timedelta(days=1)
+    b = meeting("B", b_start, 45, series=weekly, occurrence_start=b_start,
+                recap_summary="All settled.", no_action_items=True,
+                settled_at=settled, recap_published_at=settled)  # fmt: skip
+    c_start = now - timedelta(days=4)
+    c = meeting("C", c_start, 30, agenda_sent_at=c_start - timedelta(days=1),
+                shortened_minutes=30)  # fmt: skip
+    Attendee.objects.bulk_create(
+        [
+            Attendee(meeting=a, user=organizer, rsvp="yes"),
+            Attendee(meeting=a, user=member),
+            Attendee(meeting=a, user=colleague, rsvp="no"),
+            Attendee(meeting=b, user=organizer),
+            Attendee(meeting=b, user=member, rsvp="yes"),
+            *(Attendee(meeting=c, user=u) for u in (organizer, member, team_admin)),
+        ]
+    )
+    AgendaItem.objects.create(meeting=a, title="Roadmap", outcome=Outcome.DISCUSSED)
+    item = AgendaItem.objects.create(meeting=b, title="Logo", outcome=Outcome.SETTLED,
+                                     settled_at=settled - timedelta(hours=1))  # fmt: skip
+    Decision.objects.create(meeting=b, text="The old logo", agenda_item=item)
+    return {"A": a, "B": b, "C": c, "series": weekly}
