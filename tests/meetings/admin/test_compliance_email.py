@@ -30,7 +30,7 @@ def test_admin_shows_email_figures_per_team_organizer_and_series(staff_client, t
     recent_world(team, organizer, member, team_admin, now=timezone.now())
     response = staff_client.get(URL, {"compliance": "1"}, headers={"HX-Request": "true"})
     content = response.content.decode()
-    for caption in ("Per team", "Per organizer", "Per series"):
+    for caption in ("By team", "By organizer", "By series"):
         assert f"<caption>Could this have been an e-mail? {caption}</caption>" in content
     assert f'<th scope="row">{team.name}</th>' in content
     assert '<th scope="row">Design review</th>' in content

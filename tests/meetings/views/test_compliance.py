@@ -175,9 +175,9 @@ def test_email_figures_are_in_the_tables_with_their_definitions(client, team, te
     client.force_login(team_admin)
     response = client.get(url(team))
     content = response.content.decode()
-    assert "<caption>Could this have been an e-mail? Per organizer</caption>" in content
-    assert "<caption>Could this have been an e-mail? Per series</caption>" in content
-    assert "Could this have been an e-mail? Per team" not in content  # one team's page
+    assert "<caption>Could this have been an e-mail? By organizer</caption>" in content
+    assert "<caption>Could this have been an e-mail? By series</caption>" in content
+    assert "Could this have been an e-mail? By team" not in content  # one team's page
     # The organizer's row and the "All" row (everything is the organizer's).
     assert content.count('<td data-label="Person-hours in meetings">3.5</td>') >= 2
     assert '<td data-label="Person-hours saved by settling in writing">1.5</td>' in content
