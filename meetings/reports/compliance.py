@@ -276,7 +276,11 @@ def _meeting_aggregates(now: datetime, *, median: bool = True) -> dict:
         "acknowledged_by_all": Count("pk", filter=recapped & ~Exists(unacknowledged)),
         "person_minutes_held": Sum(person_time, filter=TOOK_PLACE),
         "person_minutes_settled": Sum(person_time, filter=SETTLED),
-        "person_minutes_shortened": Sum(attendees * F("shortened_minutes")),
+        # PostgreSQL evaluates a FILTER before the aggregate's argument: the attendee
+        # subquery runs only for the few meetings that were shortened.
+        "person_minutes_shortened": Sum(
+            attendees * F("shortened_minutes"), filter=Q(shortened_minutes__gt=0)
+        ),
         "empty_recaps": Count(
             "pk",
             filter=recapped
