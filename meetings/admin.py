@@ -571,8 +571,13 @@ def unrecapped_view(request: HttpRequest) -> HttpResponse:
         if filters.get("team"):
             scope = scope.filter(team=filters["team"])
         report = compliance_report(scope, start=start, end=end, now=now)
-        title = "All teams: weekly agenda and recap compliance"
-        context.update(report_context(report, title=title))
+        context.update(
+            report_context(
+                report,
+                title="All teams: weekly agenda and recap compliance",
+                hours_title="All teams: weekly person-hours in meetings and saved",
+            )
+        )
         if request.htmx:
             return TemplateResponse(request, "admin/meetings/unrecapped.html#compliance", context)
     return TemplateResponse(request, "admin/meetings/unrecapped.html", context)

@@ -16,6 +16,7 @@ legend is HTML beside the chart (`trend_legend`), so it wraps on a phone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,18 +26,18 @@ from django.utils.safestring import SafeString
 from .compliance import Figures
 
 HEIGHT = 220  # px
-TOP, BOTTOM = 16, 196  # px: where 100 % and 0 % sit
+TOP, BOTTOM = 16, 196  # px: where the top of the scale (100 %) and 0 sit
 FIRST_X, LAST_X = 11.0, 93.0  # % of the width: room for the y labels, and the last date
 FONT = 12  # px, whatever the width
 
 
 @dataclass(frozen=True)
 class Series:
-    attribute: str  # a percentage property of Figures
+    attribute: str  # a property of Figures: a percentage, or person-hours
     label: str
     colour: str
     dash: str  # stroke-dasharray; "" for a solid line
-    marker: str  # "circle", "square", "triangle", "diamond" or "ring" (hollow)
+    marker: str  # "circle", "square", "triangle", "diamond", "ring" (hollow) or "cross"
 
 
 TREND_SERIES = (
@@ -51,7 +52,47 @@ TREND_SERIES = (
         "diamond",
     ),
     Series("actions_redated_pct", "Action items re-dated", "#b2182b", "1 4", "ring"),
+    Series(
+        "empty_recap_pct", "Recaps with no decisions or action items", "#4d4d4d", "10 4", "cross"
+    ),
 )
+
+# "Could this have been an e-mail?": person-hours, a scale of their own.
+HOURS_SERIES = (
+    Series("person_hours_held", "Person-hours in meetings", "#1f5fa8", "", "circle"),
+    Series(
+        "person_hours_saved_settling", "Saved by settling in writing", "#1b7837", "6 4", "diamond"
+    ),
+    Series("person_hours_saved_shortening", "Saved by shortening", "#b35806", "2 3", "triangle"),
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The y axis: 0 to `top`, with grid lines at each quarter, labelled with `unit`."""
+
+    top: float = 100.0
+    unit: str = "%"
+    quantity: str = "percentages"  # for the description: "Weekly percentages from ..."
+
+    def label(self, value: float) -> str:
+        return f"{value:g}{self.unit}"
+
+
+PERCENT = Scale()
+
+
+def hours_scale(weeks: Sequence[Figures], series: Sequence[Series] = HOURS_SERIES) -> Scale:
+    """A scale whose quarter lines fall on round numbers of hours (1, 2 or 5 × 10^n,
+    at least 1), with room for the largest weekly value."""
+    largest = max(
+        (v for w in weeks for s in series if (v := getattr(w, s.attribute)) is not None),
+        default=0,
+    )
+    step, factors = 1, itertools.cycle((2, 2.5, 2))  # 1, 2, 5, 10, 20, 50, ...
+    while 4 * step < largest:
+        step = round(step * next(factors))
+    return Scale(top=4 * step, unit=" h", quantity="person-hours")
 
 
 def _x(index: int, count: int) -> float:
@@ -60,9 +101,9 @@ def _x(index: int, count: int) -> float:
     return FIRST_X + (span * index / (count - 1) if count > 1 else span / 2)
 
 
-def _y(pct: float) -> float:
+def _y(value: float, top: float = 100.0) -> float:
     """Pixels from the top."""
-    return TOP + (BOTTOM - TOP) * (1 - pct / 100)
+    return TOP + (BOTTOM - TOP) * (1 - value / top)
 
 
 def _marker(kind: str, colour: str) -> SafeString:
@@ -75,17 +116,23 @@ def _marker(kind: str, colour: str) -> SafeString:
         return format_html(
             '<circle cx="0" cy="0" r="3.5" fill="#fff" stroke="{}" stroke-width="2"/>', colour
         )
+    if kind == "cross":
+        return format_html(
+            '<path d="M-4,-4L4,4M-4,4L4,-4" stroke="{}" stroke-width="2.5"/>', colour
+        )
     if kind == "triangle":
         return format_html('<polygon points="0,-4.5 -4.5,3.5 4.5,3.5" fill="{}"/>', colour)
     return format_html('<circle cx="0" cy="0" r="4" fill="{}"/>', colour)
 
 
-def _series_marks(weeks: Sequence[Figures], series: Series) -> SafeString:
+def _series_marks(weeks: Sequence[Figures], series: Series, top: float = 100.0) -> SafeString:
     """A segment between neighbouring weeks that both have a value (an empty week
     leaves a gap), and a marker on every week that has one."""
     count = len(weeks)
     points = [
-        None if (value := getattr(week, series.attribute)) is None else (_x(i, count), _y(value))
+        None
+        if (value := getattr(week, series.attribute)) is None
+        else (_x(i, count), _y(value, top))
         for i, week in enumerate(weeks)
     ]
     dash = format_html(' stroke-dasharray="{}"', series.dash) if series.dash else ""
@@ -110,24 +157,42 @@ def _series_marks(weeks: Sequence[Figures], series: Series) -> SafeString:
 
 
 def trend_svg(
-    weeks: Sequence[Figures], *, title: str, series: Sequence[Series] = TREND_SERIES
+    weeks: Sequence[Figures],
+    *,
+    title: str,
+    series: Sequence[Series] = TREND_SERIES,
+    scale: Scale = PERCENT,
+    chart_id: str = "trend",
 ) -> SafeString:
-    """An accessible line chart of weekly percentages (0–100 %)."""
+    """An accessible line chart of weekly values from 0 to the scale's top (100 %).
+    `chart_id` keeps the title's and description's ids unique on a page of two charts."""
     count = len(weeks)
+    top = scale.top
     # Each grid line's label sits just above it at the left, before the first week.
+    ticks = [top * quarter / 4 for quarter in (1, 2, 3, 4)]
     grid = format_html_join(
         "",
         '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#ccc" stroke-width="1"/>'
-        '<text x="0" y="{}" font-size="{}" fill="#444">{}%</text>',
-        ((f"{_y(p):.1f}", f"{_y(p):.1f}", f"{_y(p) - 3:.1f}", FONT, p) for p in (25, 50, 75, 100)),
+        '<text x="0" y="{}" font-size="{}" fill="#444">{}</text>',
+        (
+            (
+                f"{_y(v, top):.1f}",
+                f"{_y(v, top):.1f}",
+                f"{_y(v, top) - 3:.1f}",
+                FONT,
+                scale.label(v),
+            )
+            for v in ticks
+        ),
     )
     axis = format_html(
         '<line x1="0" y1="{}" x2="100%" y2="{}" stroke="#888" stroke-width="1"/>'
-        '<text x="0" y="{}" font-size="{}" fill="#444">0%</text>',
+        '<text x="0" y="{}" font-size="{}" fill="#444">{}</text>',
         BOTTOM,
         BOTTOM,
         BOTTOM - 3,
         FONT,
+        scale.label(0),
     )
     # Up to six dates fit on a phone: label every week, or every other one,
     # always including the latest.
@@ -141,18 +206,18 @@ def trend_svg(
             if (count - 1 - i) % step == 0
         ),
     )
-    marks = SafeString("".join(_series_marks(weeks, s) for s in series))
+    marks = SafeString("".join(_series_marks(weeks, s, top) for s in series))
     first = weeks[0].key.strftime("%d %b %Y") if weeks else ""
     last = weeks[-1].key.strftime("%d %b %Y") if weeks else ""
     description = (
-        f"Weekly percentages from the week of {first} to the week of {last}: "
+        f"Weekly {scale.quantity} from the week of {first} to the week of {last}: "
         + ", ".join(s.label.lower() for s in series)
         + ". The table below gives the same numbers."
     )
     return format_html(
         '<svg class="trend-chart" role="img" width="100%" height="{}" '
-        'xmlns="http://www.w3.org/2000/svg" aria-labelledby="trend-title trend-desc">'
-        '<title id="trend-title">{}</title><desc id="trend-desc">{}</desc>'
+        'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{id}-title {id}-desc">'
+        '<title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>'
         "{}{}{}{}</svg>",
         HEIGHT,
         title,
@@ -161,6 +226,7 @@ def trend_svg(
         axis,
         labels,
         marks,
+        id=chart_id,
     )
 
 

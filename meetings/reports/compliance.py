@@ -6,28 +6,52 @@ organizers. Python only divides the counts into percentages.
 
 Definitions (one place, so the admin dashboard and the team page agree):
 
-- *held*: not canceled, started inside the period, and already ended by `now`.
+- *the period's meetings*: not canceled, started (or due to start) inside the
+  period, and either already ended by `now` (*held*) or *settled in writing*
+  (every item resolved before the start, so the meeting did not take place).
+- *held*: the period's meetings that took place (not settled in writing).
   Meetings held without agenda count (they are the violations).
 - *agenda before start*: held meetings whose agenda was sent (the database
-  guarantees a sent agenda was sent before the start).
+  guarantees a sent agenda was sent before the start). A meeting settled in
+  writing was not held, so it is neither held with nor without an agenda.
 - *lead time*: the agenda went out at least the team's agenda lead time ahead.
-- *recapped within grace*: out of the held meetings whose recap is judged (the
-  grace period is over, or the recap is already out), those recapped no later
-  than end + grace. A meeting still inside its grace period is not yet late.
-- *median time to recap*: from the end to the recap, over recapped held meetings.
-- *action items done by due date*: items of held meetings that are judged (done,
+- *recapped within grace*: out of the meetings whose recap is judged (the grace
+  period is over, or the recap is already out), those recapped no later than
+  end + grace. A meeting still inside its grace period is not yet late. A meeting
+  settled in writing had its recap published before its start: on time.
+- *median time to recap*: from the end to the recap, over recapped held meetings
+  (a meeting settled in writing has no end to measure from).
+- *action items done by due date*: items of the period's meetings (held or
+  settled in writing) that are judged (done,
   or their due date has passed); done ones count when completed on or before
   the due date (UTC calendar day, so the figure does not depend on who looks).
 - *action items done by their first due date*: the same, measured against the
   due date each item was first given (`original_due_date`, else `due_date`), so
   moving a date does not make a late item on time: judged when done or when that
   first date has passed; counted when completed on or before it (UTC day).
-- *re-dated at least once*: the share of the held meetings' action items whose
+- *re-dated at least once*: the share of the period's meetings' action items whose
   due date was moved at least once.
   These action item figures are also given per owner (grouped by the item's
   current owner) and in the weekly trend (by the week of the item's meeting).
-- *acknowledged by all*: recapped held meetings where every attendee other than
-  the organizer (the author) has acknowledged the recap.
+- *acknowledged by all*: recapped meetings where every attendee other than the
+  organizer (the author) has acknowledged the recap.
+
+"Could this have been an e-mail?" (issue 14). *Attendees* are a meeting's
+attendees (the organizer is one) except those who declined (RSVP "no").
+
+- *person-hours in meetings*: attendees × duration (start to end, as shortened),
+  over the held meetings.
+- *saved by settling in writing*: attendees × the time the meeting was still
+  booked for (start to planned end) when it was settled in writing.
+- *saved by shortening*: attendees × the minutes taken off its end by shortening
+  it to the time boxes left, over the period's meetings (a meeting shortened and
+  later settled counts each part once: the total saved is its full planned time).
+- *recaps with no decisions or action items*: out of the period's meetings with a
+  published recap, those whose recap has no decision and no action item.
+- *only discussed*: held meetings with at least one agenda item whose every item's
+  outcome is "discussed".
+- *items settled in writing*: agenda items of the period's meetings settled in
+  writing before the start (of meetings later held or settled alike).
 """
 
 from __future__ import annotations
@@ -44,14 +68,18 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
+    Value,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncWeek
 
-from ..models import ActionItem, Attendee, Meeting
+from ..models import ActionItem, AgendaItem, Attendee, Decision, Meeting, Outcome
 
 TREND_WEEKS = 12
 
@@ -59,6 +87,10 @@ TREND_WEEKS = 12
 BY_TEAM = ("team_id", ("team__name",))
 BY_ORGANIZER = ("organizer_id", ("organizer__display_name", "organizer__email"))
 BY_OWNER = ("owner_id", ("owner__display_name", "owner__email"))
+BY_SERIES = ("series_id", ("series__title",))
+
+# Sums of person-time the database returns as durations; Figures keeps minutes.
+PERSON_TIME_SUMS = ("person_minutes_held", "person_minutes_settled")
 
 
 class Median(Aggregate):
@@ -111,6 +143,14 @@ class Figures:
     actions_done_by_first_due: int = 0
     actions_redated: int = 0
     median_to_recap: timedelta | None = None
+    # "Could this have been an e-mail?"
+    settled: int = 0
+    person_minutes_held: int = 0
+    person_minutes_settled: int = 0
+    person_minutes_shortened: int = 0
+    empty_recaps: int = 0
+    only_discussed: int = 0
+    items_settled: int = 0
 
     @property
     def median_to_recap_text(self) -> str:
@@ -144,6 +184,30 @@ class Figures:
     def acknowledged_pct(self) -> float | None:
         return _pct(self.acknowledged_by_all, self.recapped)
 
+    @property
+    def empty_recap_pct(self) -> float | None:
+        return _pct(self.empty_recaps, self.recapped)
+
+    def _hours(self, minutes: int) -> float | None:
+        """Person-hours, one decimal; None for a group (a week) without meetings."""
+        return None if not (self.held or self.settled) else round(minutes / 60, 1)
+
+    @property
+    def person_hours_held(self) -> float | None:
+        return self._hours(self.person_minutes_held)
+
+    @property
+    def person_hours_saved_settling(self) -> float | None:
+        return self._hours(self.person_minutes_settled)
+
+    @property
+    def person_hours_saved_shortening(self) -> float | None:
+        return self._hours(self.person_minutes_shortened)
+
+    @property
+    def person_hours_saved(self) -> float | None:
+        return self._hours(self.person_minutes_settled + self.person_minutes_shortened)
+
 
 @dataclass
 class Report:
@@ -153,14 +217,31 @@ class Report:
     teams: list[Figures] = field(default_factory=list)
     organizers: list[Figures] = field(default_factory=list)
     owners: list[Figures] = field(default_factory=list)  # action item figures only
+    series: list[Figures] = field(default_factory=list)  # meetings of a series only
     trend: list[Figures] = field(default_factory=list)
 
 
-def held_meetings(meetings: QuerySet[Meeting], start: datetime, end: datetime, now: datetime):
-    """Meetings held in [start, end): not canceled, started in the period, ended by now."""
+def period_meetings(meetings: QuerySet[Meeting], start: datetime, end: datetime, now: datetime):
+    """The meetings judged for [start, end): not canceled, started in the period, and
+    either ended by now (held) or settled in writing (their recap is already out)."""
     return meetings.filter(
-        canceled_at__isnull=True, starts_at__gte=start, starts_at__lt=end, ends_at__lte=now
+        Q(ends_at__lte=now) | Q(settled_at__isnull=False),
+        canceled_at__isnull=True,
+        starts_at__gte=start,
+        starts_at__lt=end,
     )
+
+
+# Of the period's meetings: the ones that took place, and the ones settled in writing.
+TOOK_PLACE = Q(settled_at__isnull=True)
+SETTLED = Q(settled_at__isnull=False)
+
+
+def _count_per_meeting(rows: QuerySet) -> Coalesce:
+    """How many of `rows` (filtered on `meeting=OuterRef("pk")`) each meeting has: a
+    correlated subquery, so it can be summed inside a grouped aggregate."""
+    counted = rows.order_by().values("meeting").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def _meeting_aggregates(now: datetime, *, median: bool = True) -> dict:
@@ -169,22 +250,63 @@ def _meeting_aggregates(now: datetime, *, median: bool = True) -> dict:
     unacknowledged = Attendee.objects.filter(
         meeting=OuterRef("pk"), acknowledged_at__isnull=True
     ).exclude(user=OuterRef("organizer_id"))
+    # Who spends (or would have spent) the time: everyone but those who declined.
+    attendees = _count_per_meeting(
+        Attendee.objects.filter(meeting=OuterRef("pk")).exclude(rsvp=Attendee.Rsvp.NO)
+    )
+    person_time = ExpressionWrapper(
+        attendees * (F("ends_at") - F("starts_at")), output_field=DurationField()
+    )
+    items = AgendaItem.objects.filter(meeting=OuterRef("pk"))
     aggregates = {
-        "held": Count("pk"),
-        "agenda_sent": Count("pk", filter=Q(agenda_sent_at__isnull=False)),
+        "held": Count("pk", filter=TOOK_PLACE),
+        "settled": Count("pk", filter=SETTLED),
+        "agenda_sent": Count("pk", filter=TOOK_PLACE & Q(agenda_sent_at__isnull=False)),
         "agenda_on_lead": Count(
-            "pk", filter=Q(agenda_sent_at__lte=F("starts_at") - F("team__agenda_lead_time"))
+            "pk",
+            filter=TOOK_PLACE
+            & Q(agenda_sent_at__lte=F("starts_at") - F("team__agenda_lead_time")),
         ),
+        # Settled in writing: recapped (before the start), so judged and on time.
         "recap_judged": Count("pk", filter=grace_over | recapped),
         "recap_in_grace": Count(
             "pk", filter=Q(recap_published_at__lte=F("ends_at") + F("team__recap_grace"))
         ),
         "recapped": Count("pk", filter=recapped),
         "acknowledged_by_all": Count("pk", filter=recapped & ~Exists(unacknowledged)),
+        "person_minutes_held": Sum(person_time, filter=TOOK_PLACE),
+        "person_minutes_settled": Sum(person_time, filter=SETTLED),
+        # PostgreSQL evaluates a FILTER before the aggregate's argument: the attendee
+        # subquery runs only for the few meetings that were shortened.
+        "person_minutes_shortened": Sum(
+            attendees * F("shortened_minutes"), filter=Q(shortened_minutes__gt=0)
+        ),
+        "empty_recaps": Count(
+            "pk",
+            filter=recapped
+            & ~Exists(Decision.objects.filter(meeting=OuterRef("pk")))
+            & ~Exists(ActionItem.objects.filter(meeting=OuterRef("pk"))),
+        ),
+        "only_discussed": Count(
+            "pk",
+            filter=TOOK_PLACE & Exists(items) & ~Exists(items.exclude(outcome=Outcome.DISCUSSED)),
+        ),
+        "items_settled": Sum(_count_per_meeting(items.filter(settled_at__isnull=False))),
     }
     if median and connection.vendor == "postgresql":
-        aggregates["median_to_recap"] = Median(_time_to_recap(), filter=recapped)
+        aggregates["median_to_recap"] = Median(_time_to_recap(), filter=recapped & TOOK_PLACE)
     return aggregates
+
+
+def _minutes(row: dict) -> dict:
+    """Sums come back as None for no rows, durations as timedeltas: whole minutes."""
+    for name in PERSON_TIME_SUMS:
+        span = row.get(name)
+        row[name] = 0 if span is None else round(span.total_seconds() / 60)
+    for name in ("person_minutes_shortened", "items_settled"):
+        if name in row:
+            row[name] = row[name] or 0
+    return row
 
 
 def _action_aggregates(today: date) -> dict:
@@ -203,7 +325,7 @@ def _action_aggregates(today: date) -> dict:
 
 
 def _items(held: QuerySet[Meeting]) -> QuerySet[ActionItem]:
-    """The action items of the held meetings, with the UTC day each was completed and
+    """The action items of the period's meetings, with the UTC day each was completed and
     the due date it was first given (`ActionItem.first_due_date`, in the database)."""
     return (
         ActionItem.objects.filter(meeting__in=held.values("pk"))
@@ -224,7 +346,7 @@ def median_by_window(held: QuerySet[Meeting], key: str) -> dict[object, timedelt
     """
     partition = F(key) if key else None
     ordered = (
-        held.filter(recap_published_at__isnull=False)
+        held.filter(TOOK_PLACE, recap_published_at__isnull=False)
         .annotate(
             to_recap=_time_to_recap(),
             position=Window(RowNumber(), partition_by=partition, order_by=_time_to_recap().asc()),
@@ -239,9 +361,14 @@ def median_by_window(held: QuerySet[Meeting], key: str) -> dict[object, timedelt
 
 
 def _grouped(
-    held: QuerySet[Meeting], group: tuple[str, tuple[str, ...]] | None, now: datetime
+    held: QuerySet[Meeting],
+    group: tuple[str, tuple[str, ...]] | None,
+    now: datetime,
+    *,
+    actions: bool = True,
 ) -> list[Figures]:
-    """Figures per group (or one row for everything when `group` is None)."""
+    """Figures per group (or one row for everything when `group` is None); without
+    the action item figures (one query fewer) when `actions` is False."""
     key, label_fields = group if group else ("", ())
     meeting_rows = held.order_by()
     if key:
@@ -252,7 +379,9 @@ def _grouped(
         else [meeting_rows.aggregate(**_meeting_aggregates(now))]
     )
     items = _items(held)
-    if key:
+    if not actions:
+        action_counts = {}
+    elif key:
         action_counts = {
             row.pop("group"): row
             for row in items.values(group=F(f"meeting__{key}")).annotate(
@@ -267,7 +396,7 @@ def _grouped(
     for row in rows:
         group_key = row.pop(key) if key else None
         labels = [row.pop(name) for name in label_fields]
-        figures = Figures(key=group_key, label=next((x for x in labels if x), ""), **row)
+        figures = Figures(key=group_key, label=next((x for x in labels if x), ""), **_minutes(row))
         for name, value in action_counts.get(group_key, {}).items():
             setattr(figures, name, value or 0)
         if group_key in medians:
@@ -295,19 +424,19 @@ def _by_owner(held: QuerySet[Meeting], now: datetime) -> list[Figures]:
 
 def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[Figures]:
     """Weekly figures (Monday-based, UTC) for at most TREND_WEEKS weeks up to `last_day`,
-    from the first of them in which a meeting was held (a young team's trend would
-    otherwise be eleven empty weeks and one point); none if no meeting was held."""
+    from the first of them with a meeting held or settled in writing (a young team's
+    trend would otherwise be eleven empty weeks and one point); none without any."""
     last_monday = last_day - timedelta(days=last_day.weekday())
     first_monday = last_monday - timedelta(weeks=TREND_WEEKS - 1)
     start = datetime.combine(first_monday, datetime.min.time(), tzinfo=UTC)
     end = datetime.combine(last_monday + timedelta(weeks=1), datetime.min.time(), tzinfo=UTC)
-    held = held_meetings(meetings, start, end, now).annotate(
+    held = period_meetings(meetings, start, end, now).annotate(
         week=TruncWeek("starts_at", tzinfo=UTC)
     )
     # The trend shows no median: the database need not sort each week's recaps.
     aggregates = _meeting_aggregates(now, median=False)
     by_week = {
-        row.pop("week").date(): row
+        row.pop("week").date(): _minutes(row)
         for row in held.order_by().values("week").annotate(**aggregates)
     }
     if not by_week:
@@ -332,14 +461,15 @@ def _trend(meetings: QuerySet[Meeting], last_day: date, now: datetime) -> list[F
 def compliance_report(
     meetings: QuerySet[Meeting], *, start: date, end: date, now: datetime
 ) -> Report:
-    """Figures for the meetings in `meetings` held from `start` to `end` (both inclusive).
+    """Figures for the meetings in `meetings` held (or settled in writing) from
+    `start` to `end` (both inclusive).
 
     `meetings` is the caller's scope: all meetings for staff, one team's for its
     admins. A constant number of queries (about ten), whatever the row count.
     """
     period_start = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     period_end = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    held = held_meetings(meetings, period_start, period_end, now)
+    held = period_meetings(meetings, period_start, period_end, now)
     return Report(
         start=start,
         end=end,
@@ -347,5 +477,7 @@ def compliance_report(
         teams=_grouped(held, BY_TEAM, now),
         organizers=_grouped(held, BY_ORGANIZER, now),
         owners=_by_owner(held, now),
+        # Only the "could this have been an e-mail?" figures are shown per series.
+        series=_grouped(held.filter(series__isnull=False), BY_SERIES, now, actions=False),
         trend=_trend(meetings, end, now),
     )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django import forms
 
-from .charts import trend_legend, trend_svg
+from .charts import HOURS_SERIES, hours_scale, trend_legend, trend_svg
 from .compliance import Report
 
 DEFAULT_PERIOD = timedelta(days=27)  # four weeks, today included
@@ -52,9 +52,19 @@ def period_from(params, today: date) -> tuple[PeriodForm, date, date]:
     return form, default_start, default_end
 
 
-def report_context(report: Report, *, title: str) -> dict:
+def report_context(report: Report, *, title: str, hours_title: str) -> dict:
+    """The report, its weekly compliance chart (percentages) and its "could this have
+    been an e-mail?" chart (person-hours), each with its key."""
     return {
         "report": report,
         "trend_chart": trend_svg(report.trend, title=title),
         "trend_legend": trend_legend(),
+        "hours_chart": trend_svg(
+            report.trend,
+            title=hours_title,
+            series=HOURS_SERIES,
+            scale=hours_scale(report.trend),
+            chart_id="hours-trend",
+        ),
+        "hours_legend": trend_legend(HOURS_SERIES),
     }

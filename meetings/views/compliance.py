@@ -33,6 +33,10 @@ def team_compliance(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "lead_time_text": duration_text(team.agenda_lead_time),
         "grace_text": duration_text(team.recap_grace),
-        **report_context(report, title=f"{team.name}: weekly agenda and recap compliance"),
+        **report_context(
+            report,
+            title=f"{team.name}: weekly agenda and recap compliance",
+            hours_title=f"{team.name}: weekly person-hours in meetings and saved",
+        ),
     }
     return render(request, "meetings/compliance_team.html", context)

@@ -103,15 +103,22 @@ def test_compliance_fits_a_phone(browser, live, figures):
         box = cell.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
 
-    # The chart fits the screen and its words stay readable (at least 10 px).
-    chart = page.locator(".trend-chart")
-    box = chart.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    # Both charts (percentages, person-hours) fit the screen and their words stay
+    # readable (at least 10 px).
+    charts = page.locator(".trend-chart").all()
+    assert len(charts) == 2
+    for chart in charts:
+        box = chart.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert page.evaluate(SMALLEST_CHART_TEXT) >= 10
 
-    # The legend is text beside the chart, readable at the page's size.
-    for label in ("Agenda before start", "Agenda at lead time", "Recapped within grace"):
+    # The legends are text beside the charts, readable at the page's size.
+    for label in ("Agenda before start", "Agenda at lead time", "Recapped within grace",
+                  "Person-hours in meetings", "Saved by settling in writing"):  # fmt: skip
         expect(page.locator(".trend-legend").get_by_text(label)).to_be_visible()
+    # The e-mail figures reflow like the others.
+    email = page.get_by_role("region", name="Could this have been an e-mail? By organizer")
+    assert email.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     screenshot(page, "compliance")  # artifacts/compliance-{desktop,phone}.png
     assert not seen.errors, seen.errors
     context.close()
@@ -125,7 +132,11 @@ def test_trend_starts_at_the_first_week_with_meetings(browser, live, figures):
     expect(rows.first.locator("td").first).not_to_have_text("0")
     # One marker per series for each week with meetings; a week without leaves a gap.
     held = [int(n) for n in rows.locator("td:first-of-type").all_inner_texts()]
-    assert page.locator(".trend-chart circle").count() == sum(1 for n in held if n)
+    chart = page.get_by_role("img", name="Platform: weekly agenda and recap compliance")
+    assert chart.locator("circle").count() == sum(1 for n in held if n)
+    # The person-hours chart: one marker a week with meetings too (1 h each here).
+    hours = page.get_by_role("img", name="Platform: weekly person-hours in meetings and saved")
+    assert hours.locator("circle").count() == sum(1 for n in held if n)
     assert not seen.errors, seen.errors
     context.close()
 
@@ -141,8 +152,9 @@ def test_staff_dashboard_compliance_fits_a_phone(browser, live, figures):
     expect(page.get_by_role("heading", name="Weekly trend")).to_be_visible()
 
     assert page.evaluate(OVERFLOWING) == []
-    chart = page.locator(".trend-chart").bounding_box()
-    assert chart["x"] + chart["width"] <= PHONE["width"]
+    for chart in page.locator(".trend-chart").all():
+        box = chart.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"]
     assert page.evaluate(SMALLEST_CHART_TEXT) >= 10
     region = page.get_by_role("region", name="Per team")
     assert region.evaluate("(el) => el.scrollWidth <= el.clientWidth")

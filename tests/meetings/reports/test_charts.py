@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from meetings.reports.charts import TREND_SERIES, trend_legend, trend_svg
+import pytest
+
+from meetings.reports.charts import (
+    HOURS_SERIES,
+    TREND_SERIES,
+    hours_scale,
+    trend_legend,
+    trend_svg,
+)
 from meetings.reports.compliance import Figures
 
 
@@ -66,3 +74,43 @@ def test_title_is_escaped():
 def test_no_inline_style_so_the_content_security_policy_allows_it():
     svg = trend_svg(weeks([(1, 2), (2, 2)]), title="t")
     assert "style=" not in svg
+
+
+def hour_weeks(held_minutes: list[int | None]) -> list[Figures]:
+    """One Figures per week with person-minutes held (None: a week without meetings)."""
+    monday = date(2026, 1, 5)
+    return [
+        Figures(key=monday + timedelta(weeks=n), held=0 if m is None else 1,
+                person_minutes_held=m or 0, person_minutes_settled=30 if m else 0)
+        for n, m in enumerate(held_minutes)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("largest_hours", "top"), [(0, 4), (3.5, 4), (4.5, 8), (9, 20), (41, 80), (199, 200)]
+)
+def test_hours_scale_has_round_quarter_lines_above_the_largest_week(largest_hours, top):
+    weeks = hour_weeks([60, round(largest_hours * 60)])
+    assert hours_scale(weeks).top == max(top, 4)
+
+
+def test_person_hours_chart_has_its_own_ids_scale_and_description():
+    weeks = hour_weeks([120, None, 600])  # 2 h, a gap, 10 h: scale 0 to 20 h
+    svg = trend_svg(weeks, title="Hours", series=HOURS_SERIES, scale=hours_scale(weeks),
+                    chart_id="hours-trend")  # fmt: skip
+    assert 'aria-labelledby="hours-trend-title hours-trend-desc"' in svg
+    assert '<title id="hours-trend-title">Hours</title>' in svg
+    assert "Weekly person-hours from the week of 05 Jan 2026" in svg
+    assert ">20 h</text>" in svg and ">5 h</text>" in svg and ">0 h</text>" in svg
+    # 10 h of 20 h sits halfway between 16 px and 196 px; 2 h at a tenth up.
+    assert 'y="106.0"' in svg and 'y="178.0"' in svg
+    assert "style=" not in svg
+    legend = trend_legend(HOURS_SERIES)
+    assert "Saved by settling in writing" in legend and "Saved by shortening" in legend
+
+
+def test_empty_recaps_series_is_drawn_with_a_cross():
+    weeks = [Figures(key=date(2026, 1, 5), held=2, recapped=2, empty_recaps=1)]
+    svg = trend_svg(weeks, title="t")
+    assert '<path d="M-4,-4L4,4M-4,4L4,-4"' in svg
+    assert "recaps with no decisions or action items" in svg  # in the description

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from meetings.models import ActionItem, Meeting
 from tests.factories import UserFactory
+from tests.meetings.reports.worlds import bulk_meetings, recent_world
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +164,58 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(client, team, t
     response = client.get(url(team), period)
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+# -- "Could this have been an e-mail?" (issue 14) ----------------------------------------
+
+
+def test_email_figures_are_in_the_tables_with_their_definitions(client, team, team_admin,
+                                                                organizer, member):  # fmt: skip
+    recent_world(team, organizer, member, team_admin, now=timezone.now())
+    client.force_login(team_admin)
+    response = client.get(url(team))
+    content = response.content.decode()
+    assert "<caption>Could this have been an e-mail? By organizer</caption>" in content
+    assert "<caption>Could this have been an e-mail? By series</caption>" in content
+    assert "Could this have been an e-mail? By team" not in content  # one team's page
+    # The organizer's row and the "All" row (everything is the organizer's).
+    assert content.count('<td data-label="Person-hours in meetings">3.5</td>') >= 2
+    assert '<td data-label="Person-hours saved by settling in writing">1.5</td>' in content
+    assert '<td data-label="Person-hours saved by shortening">1.5</td>' in content
+    assert ('<td data-label="Recaps with no decisions or action items">50.0 % '
+            '<span class="muted">(1/2)</span></td>') in content  # fmt: skip
+    assert '<td data-label="Meetings where every item was only discussed">1</td>' in content
+    assert '<td data-label="Agenda items settled in writing">1</td>' in content
+    # The series row: only B, settled in writing.
+    assert '<th scope="row">Design review</th>' in content
+    assert '<td data-label="Settled in writing">1</td>' in content
+    # The definitions, as worded on the page.
+    assert "except those who declined" in content
+    assert "attendees × duration (as shortened) of the meetings held" in content
+    # The person-hours chart, with ids of its own, and its table.
+    assert '<title id="hours-trend-title">' in content
+    assert '<title id="trend-title">' in content
+    assert "Weekly person-hours and meetings that could have been e-mails" in content
+    assert "Saved by settling in writing</li>" in content  # the chart's key
+    total = response.context["report"].total
+    assert (total.held, total.settled, total.agenda_before_start_pct) == (2, 1, 100.0)
+    assert (total.recap_in_grace, total.recap_judged) == (2, 3)  # B on time; C late
+
+
+def test_email_figures_cost_the_same_queries_for_10_and_1000_meetings(client, team,
+                                                                      team_admin):  # fmt: skip
+    people = [team_admin, *(UserFactory() for _ in range(4))]
+    first = timezone.now() - timedelta(days=25)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(team))
+        assert response.context["report"].total.settled
+        return len(queries)
+
+    client.force_login(team_admin)
+    bulk_meetings(team, people, 10, first=first)
+    few = count()
+    bulk_meetings(team, people, 990, first=first + timedelta(minutes=30))
+    assert Meeting.objects.for_team(team).count() == 1000
+    assert count() == few
