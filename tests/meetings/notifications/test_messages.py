@@ -100,7 +100,10 @@ def test_user_markdown_is_rendered_and_sanitized_in_both_parts(sent_agenda, memb
     html = html_of(message)
     assert "<strong>launch date</strong>" in html
     assert "<script>" not in html and 'href="javascript' not in html
-    assert "<script" not in message.body and "**" not in message.body
+    # The text part is plain text: what was typed reads as typed (a text/plain part
+    # runs nothing), with the Markdown's markup gone and no HTML entities.
+    assert "**" not in message.body and "&lt;" not in message.body
+    assert "Pick the launch date. <script>alert(1)</script>" in message.body
 
 
 def test_agenda_invitation_parses_back_with_uid_sequence_people_and_timezone(
