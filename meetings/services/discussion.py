@@ -49,10 +49,8 @@ def mentioned_in(body: str, people: Sequence[User]) -> list[User]:
 @transaction.atomic
 def add_comment(*, item: AgendaItem, author: User, body: str, now: datetime) -> AgendaComment:
     meeting = item.meeting.locked()
-    if meeting.canceled_at or meeting.settled_at:
-        raise RuleBroken("This meeting will not take place; its agenda is closed.")
-    if meeting.recap_published_at:
-        raise RuleBroken("The recap is published; the discussion is closed.")
+    if reason := meeting.discussion_closed_reason():
+        raise RuleBroken(reason)
     if not may_discuss(meeting, author):
         raise RuleBroken("Only the meeting's attendees and the team's admins comment.")
     comment = AgendaComment(agenda_item=item, author=author, body=body.strip(), created_at=now)
