@@ -63,9 +63,12 @@ class SettleActionForm(ActionItemForm):
         super().__init__(*args, members=members, meeting=meeting, **kwargs)
         self.fields["description"].widget.attrs["rows"] = 1
         self.fields["description"].label = f"Action item {number}"
-        # The field's own initial (not the formset's): a row whose date was left as
-        # suggested and nothing else typed has not changed, so it is skipped.
         self.fields["due_date"].initial = due
+
+    def has_changed(self) -> bool:
+        # A row is one once it has a description or an owner: the suggested due date
+        # alone (or a cleared one) leaves a row blank, and a blank row is skipped.
+        return any(self[name].data not in (None, "") for name in ("description", "owner"))
 
 
 class BaseSettleActionFormSet(forms.BaseFormSet):
