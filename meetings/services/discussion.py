@@ -27,12 +27,20 @@ Kind = Notification.Kind
 SHORTEST_MEETING = timedelta(minutes=5)
 
 
-def may_discuss(meeting: Meeting, user: User) -> bool:
-    """Comments are for the meeting's attendees and the team's admins."""
-    return (
-        meeting.attendees.filter(user=user).exists()
-        or Membership.objects.admins().filter(team_id=meeting.team_id, user=user).exists()
-    )
+def may_discuss(
+    meeting: Meeting, user: User, *, attending: bool | None = None, team_admin: bool | None = None
+) -> bool:
+    """Comments are for the meeting's attendees and the team's admins. `attending`,
+    `team_admin`: what the caller knows already (the meeting page has read both)."""
+    if attending is None:
+        attending = meeting.attendees.filter(user=user).exists()
+    if attending:
+        return True
+    if team_admin is None:
+        team_admin = (
+            Membership.objects.admins().filter(team_id=meeting.team_id, user=user).exists()
+        )
+    return team_admin
 
 
 def mentioned_in(body: str, people: Sequence[User]) -> list[User]:

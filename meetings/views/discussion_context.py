@@ -19,7 +19,7 @@ from accounts.models import User
 from ..forms import CommentForm, ResolutionForm, SettleMeetingForm
 from ..models import AgendaComment, AgendaItem, Attendee, Decision, Meeting
 from ..services.discussion import may_discuss, shortened_end
-from .access import team_members
+from .access import membership_in, team_members
 
 
 def discussion_context(
@@ -35,11 +35,17 @@ def discussion_context(
     extra: dict,
 ) -> dict:
     """What the meeting page shows of settling it in writing, in a constant number of
-    queries: one for who may discuss, one for every comment of the agenda, and,
+    queries: one for every comment of the agenda (for who may discuss it), and,
     once an item is settled, the time boxes left. Sets on each item its comments,
     resolution and forms; `extra` carries a refused form back to its item."""
     user = request.user
-    discuss = bool(items) and may_discuss(meeting, user)
+    membership = membership_in(request, meeting.team_id)
+    discuss = bool(items) and may_discuss(
+        meeting,
+        user,
+        attending=any(a.user_id == user.pk for a in attendees),
+        team_admin=membership is not None and membership.is_admin,
+    )
     discussion_open = discuss and not meeting.discussion_closed_reason()
     comments: dict[int, list[AgendaComment]] = {item.pk: [] for item in items}
     if discuss:
