@@ -15,6 +15,7 @@ from .views import (
     agenda,
     calendar,
     compliance,
+    discussion,
     email_links,
     meeting,
     pages,
@@ -39,6 +40,13 @@ meeting_patterns = [
     path(
         "agenda/items/<int:item_pk>/remove/", agenda.agenda_item_remove, name="agenda_item_remove"
     ),
+    # Settling it in writing: comments on items, items settled or reopened, the
+    # meeting shortened to what is left or settled in writing altogether.
+    path("agenda/items/<int:item_pk>/comments/", discussion.comment_add, name="comment_add"),
+    path("agenda/items/<int:item_pk>/settle/", discussion.item_settle, name="item_settle"),
+    path("agenda/items/<int:item_pk>/reopen/", discussion.item_unsettle, name="item_unsettle"),
+    path("shorten/", discussion.meeting_shorten, name="shorten"),
+    path("settle/", discussion.meeting_settle, name="settle"),
     path("agenda/send/", agenda.agenda_send, name="agenda_send"),
     path("agenda/amend/", agenda.agenda_amend, name="agenda_amend"),
     # Recap editor.

@@ -47,6 +47,11 @@ OWN_TEAM_ADMIN = expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 # also move its due date; the organizer and team admins give it to someone else.
 ITEM_OWNER = expect(LOGIN, HIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)
 ITEM_REDATE = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
+# The agenda's written discussion is for the meeting's attendees and the team's admins.
+DISCUSS = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, OK)
+# An agenda item is settled in writing (or reopened) by its owner or the organizer;
+# the matrix's item is the organizer's and has no owner.
+SETTLE_ITEM = expect(LOGIN, HIDDEN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN)
 
 
 @dataclass
@@ -292,6 +297,26 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("meetings:agenda_item_remove", mtg, lambda w: w.meeting.item.pk),
         CHANGE,
     ),
+    (
+        "meetings:comment_add",
+        "POST",
+        url("meetings:comment_add", mtg, lambda w: w.meeting.item.pk),
+        DISCUSS,
+    ),
+    (
+        "meetings:item_settle",
+        "POST",
+        url("meetings:item_settle", mtg, lambda w: w.meeting.item.pk),
+        SETTLE_ITEM,
+    ),
+    (
+        "meetings:item_unsettle",
+        "POST",
+        url("meetings:item_unsettle", mtg, lambda w: w.meeting.item.pk),
+        SETTLE_ITEM,
+    ),
+    ("meetings:shorten", "POST", url("meetings:shorten", mtg), CHANGE),
+    ("meetings:settle", "POST", url("meetings:settle", mtg), CHANGE),
     ("meetings:agenda_send", "POST", url("meetings:agenda_send", mtg), CHANGE),
     ("meetings:agenda_amend", "POST", url("meetings:agenda_amend", mtg), CHANGE),
     ("meetings:recap_save", "POST", url("meetings:recap_save", mtg), CHANGE),

@@ -1,6 +1,7 @@
 """Forms of the meeting pages. They validate input; the rules live in models and services."""
 
 from .answers import DeclineForm, RedateForm
+from .discussion import CommentForm, ResolutionForm, SettleMeetingForm
 from .meeting import (
     ActionDueDateForm,
     ActionItemFilterForm,
@@ -24,6 +25,7 @@ __all__ = [
     "ActionReassignForm",
     "ActionStatusForm",
     "AgendaItemForm",
+    "CommentForm",
     "DecisionForm",
     "DeclineForm",
     "MeetingFilterForm",
@@ -32,7 +34,9 @@ __all__ = [
     "OutcomeForm",
     "RecapForm",
     "RedateForm",
+    "ResolutionForm",
     "SeriesForm",
+    "SettleMeetingForm",
     "TalkingPointForm",
     "TemplateForm",
     "TemplateItemForm",

@@ -422,6 +422,15 @@ class Meeting(RendersMarkdown):
     def recap_is_open(self, now: datetime) -> bool:
         return not self.recap_closed_reason(now)
 
+    def discussion_closed_reason(self) -> str:
+        """Agenda items are discussed in writing before and during the meeting, until
+        it is called off or its recap is published; "" while open."""
+        if self.called_off:
+            return "This meeting will not take place; its agenda is closed."
+        if self.recap_published_at:
+            return "The recap is published; the discussion is closed."
+        return ""
+
     def owes_agenda(self, now: datetime) -> bool:
         """No agenda went out and it still can: what agenda reminders are about."""
         return not self.agenda_sent_at and self.agenda_is_open(now)

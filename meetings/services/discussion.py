@@ -27,12 +27,20 @@ Kind = Notification.Kind
 SHORTEST_MEETING = timedelta(minutes=5)
 
 
-def may_discuss(meeting: Meeting, user: User) -> bool:
-    """Comments are for the meeting's attendees and the team's admins."""
-    return (
-        meeting.attendees.filter(user=user).exists()
-        or Membership.objects.admins().filter(team_id=meeting.team_id, user=user).exists()
-    )
+def may_discuss(
+    meeting: Meeting, user: User, *, attending: bool | None = None, team_admin: bool | None = None
+) -> bool:
+    """Comments are for the meeting's attendees and the team's admins. `attending`,
+    `team_admin`: what the caller knows already (the meeting page has read both)."""
+    if attending is None:
+        attending = meeting.attendees.filter(user=user).exists()
+    if attending:
+        return True
+    if team_admin is None:
+        team_admin = (
+            Membership.objects.admins().filter(team_id=meeting.team_id, user=user).exists()
+        )
+    return team_admin
 
 
 def readers_of_comments(meeting: Meeting) -> list[User]:
@@ -63,10 +71,8 @@ def mentioned_in(body: str, people: Sequence[User]) -> list[User]:
 @transaction.atomic
 def add_comment(*, item: AgendaItem, author: User, body: str, now: datetime) -> AgendaComment:
     meeting = item.meeting.locked()
-    if meeting.canceled_at or meeting.settled_at:
-        raise RuleBroken("This meeting will not take place; its agenda is closed.")
-    if meeting.recap_published_at:
-        raise RuleBroken("The recap is published; the discussion is closed.")
+    if reason := meeting.discussion_closed_reason():
+        raise RuleBroken(reason)
     if not may_discuss(meeting, author):
         raise RuleBroken("Only the meeting's attendees and the team's admins comment.")
     comment = AgendaComment(agenda_item=item, author=author, body=body.strip(), created_at=now)

@@ -10,7 +10,8 @@ Every form works twice: as a plain POST that redirects with a flash message
 that changed (a `{% partialdef %}` of the same template) with its messages.
 
 Modules: `pages` (home, list), `meeting` (create, edit, cancel, the meeting
-page), `agenda`, `recap`, `actions`, `series`, `templates`, `calendar` (feeds),
-`compliance`, `email_links` (signed links from emails), plus `access` and
-`rendering`, which the others share.
+page), `agenda`, `recap`, `discussion` (comments, settling items and meetings in
+writing, shortening), `actions`, `series`, `templates`, `calendar` (feeds),
+`compliance`, `email_links` (signed links from emails), plus `access`,
+`rendering` and `discussion_context`, which the others share.
 """

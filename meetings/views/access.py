@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404
 from accounts.models import Membership, Team, User
 from accounts.teams import memberships_of
 
-from ..models import ActionItem, AgendaTemplate, Meeting, Series
+from ..models import ActionItem, AgendaItem, AgendaTemplate, Meeting, Series
+from ..services.discussion import may_discuss
 
 
 def membership_in(request: HttpRequest, team_id: int) -> Membership | None:
@@ -62,6 +63,28 @@ def changeable_meeting(request: HttpRequest, pk: int) -> Meeting:
 
 def is_attendee(meeting: Meeting, user: User) -> bool:
     return meeting.attendees.filter(user=user).exists()
+
+
+def discussable_meeting(request: HttpRequest, pk: int) -> Meeting:
+    """A meeting whose agenda the user may discuss (its attendees, the team's admins):
+    404, then 403."""
+    meeting = viewable_meeting(request, pk)
+    if not may_discuss(meeting, request.user):
+        raise PermissionDenied("Only the meeting's attendees and the team's admins see and "
+                               "write its agenda discussion.")  # fmt: skip
+    return meeting
+
+
+def settleable_item(request: HttpRequest, pk: int, item_pk: int) -> AgendaItem:
+    """An agenda item the user may settle in writing or reopen (its owner or the
+    meeting's organizer): 404, then 403. Its `meeting` is the one just read."""
+    meeting = viewable_meeting(request, pk)
+    item = get_object_or_404(meeting.agenda_items.select_related("owner"), pk=item_pk)
+    item.meeting = meeting
+    if not item.can_be_settled_by(request.user):
+        raise PermissionDenied("Only the item's owner or the meeting's organizer settles it in "
+                               "writing.")  # fmt: skip
+    return item
 
 
 # -- series and agenda templates ----------------------------------------------------

@@ -24,6 +24,7 @@ from ..forms import (
 )
 from ..models import AgendaVersion, Attendee, Meeting, NothingChanged
 from .access import can_change_meeting, membership_in, team_members
+from .discussion_context import discussion_context
 
 
 def flash_problems(request: HttpRequest, error: ValidationError) -> None:
@@ -158,6 +159,10 @@ def _detail_context(request: HttpRequest, meeting: Meeting, **extra) -> dict:
             members=members, meeting=meeting, prefix="action",
             initial={"due_date": meeting.suggested_due_date(now)},
         )  # fmt: skip
+    # Comments, items settled in writing, shortening and settling the meeting.
+    context.update(discussion_context(request, meeting, items=items, decisions=decisions,
+                                      attendees=attendees, can_edit=can_edit,
+                                      agenda_open=agenda_open, now=now, extra=extra))  # fmt: skip
     # `focus_field=("item_form", "title")`: a blank form's field takes the focus.
     form_name, field = extra.pop("focus_field", ("", ""))
     context.update(extra)

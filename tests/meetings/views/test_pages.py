@@ -242,8 +242,9 @@ def test_meeting_page_query_count_is_constant(
         services.add_decision(meeting=meeting, text=f"D{i}")
     client.force_login(organizer)
     client.get(url("detail", meeting.pk))
-    # session, user, memberships, meeting, attendees, items, decisions, actions, members
-    with django_assert_num_queries(9):
+    # session, user, memberships, meeting, attendees, items, decisions, actions, members,
+    # the agenda's comments
+    with django_assert_num_queries(10):
         response = client.get(url("detail", meeting.pk))
     assert len(response.context["attendees"]) == size + 1
 
