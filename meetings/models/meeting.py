@@ -554,6 +554,8 @@ class Meeting(RendersMarkdown):
         row = self.locked()
         if row.canceled_at:
             raise RuleBroken("This meeting is already canceled.")
+        if row.settled_at:
+            raise RuleBroken("This meeting was settled in writing: it will not take place.")
         if row.has_started(now):
             raise RuleBroken("A meeting cannot be canceled after it started.")
         row.canceled_at = now

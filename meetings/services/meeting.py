@@ -155,6 +155,8 @@ def update_meeting(
     row = meeting.locked()
     if row.canceled_at:
         raise RuleBroken("This meeting is canceled and can no longer change.")
+    if row.settled_at:
+        raise RuleBroken("This meeting was settled in writing and can no longer change.")
     if not row.can_be_changed_by(by):
         raise PermissionError("Only the organizer and team admins change this meeting.")
     times_changed = (row.starts_at, row.ends_at) != (starts_at, ends_at)

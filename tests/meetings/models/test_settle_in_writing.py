@@ -109,6 +109,13 @@ def test_settle_in_writing_needs_every_item_settled_and_a_complete_recap(
         services.unsettle_item(item=first, by=organizer, now=now)
     with pytest.raises(RuleBroken, match="already published"):
         agenda.settle_in_writing(by=organizer, now=now)
+    with pytest.raises(RuleBroken, match="settled in writing"):
+        services.cancel_meeting(meeting=agenda, by=organizer, now=now)
+    with pytest.raises(RuleBroken, match="settled in writing"):
+        services.update_meeting(meeting=agenda, by=organizer, title="Renamed",
+                                starts_at=agenda.starts_at, ends_at=agenda.ends_at,
+                                now=now)  # fmt: skip
+    assert Meeting.objects.get(pk=agenda.pk).title == agenda.title
 
 
 def test_shortening_ends_the_meeting_when_the_time_boxes_left_are_used(
