@@ -2,7 +2,8 @@
 (404 for another team's object, 403 for a member without the right), call the
 same service as the page, answer a schema."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: django-ninja reads these signatures
+# as types, and @paginate's wrapper would look string annotations up in its own module.
 
 import base64
 import binascii
@@ -21,7 +22,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from accounts.models import Membership, Team, User
 
 from .. import services
-from ..models import ActionItem, Attendee, Meeting, RuleBroken
+from ..models import ActionItem, ActionStatus, Attendee, Meeting, RuleBroken
 from ..views.access import (
     answerable_action_item,
     can_change_meeting,
@@ -51,6 +52,7 @@ router = Router(auth=auth.READ)
 # Every operation may answer these, in the one error shape.
 READ_ERRORS = {401: Errors, 404: Errors, 422: Errors, 429: Errors}
 WRITE_ERRORS = {**READ_ERRORS, 403: Errors}
+MeetingStatus = Meeting.Status
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -96,7 +98,7 @@ def _after(cursor: str) -> Q:
 def list_meetings(
     request: HttpRequest,
     team: int | None = None,
-    status: Meeting.Status | None = None,
+    status: MeetingStatus | None = None,
     starts_after: datetime | None = None,
     starts_before: datetime | None = None,
     cursor: str | None = None,
@@ -261,7 +263,7 @@ def list_action_items(
     request: HttpRequest,
     mine: bool = False,
     meeting: int | None = None,
-    status: ActionItem.Status | None = None,
+    status: ActionStatus | None = None,
 ):
     """Action items of your teams' meetings, by due date: `mine=1` for yours,
     `meeting=<id>` for one meeting's."""
