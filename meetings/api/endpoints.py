@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.errors import ValidationError as InputError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -189,7 +189,7 @@ def create_meeting(request: HttpRequest, data: MeetingIn):
         attendees=attendees,
         now=timezone.now(),
     )
-    return 201, _detail(request, meeting.pk)
+    return Status(201, _detail(request, meeting.pk))
 
 
 @router.post(
@@ -223,7 +223,7 @@ def add_agenda_item(request: HttpRequest, meeting_id: int, data: AgendaItemIn):
         notes=data.notes,
         now=timezone.now(),
     )
-    return 201, item
+    return Status(201, item)
 
 
 @router.post(
