@@ -121,6 +121,6 @@ class ApiToken(models.Model):
         is a fact about the credential, like a session's expiry, not domain data.
         """
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
-        if self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION:
-            if ApiToken.objects.filter(stale, pk=self.pk).update(last_used_at=now):
-                self.last_used_at = now
+        looks_stale = self.last_used_at is None or self.last_used_at < now - LAST_USED_PRECISION
+        if looks_stale and ApiToken.objects.filter(stale, pk=self.pk).update(last_used_at=now):
+            self.last_used_at = now

@@ -39,7 +39,6 @@ from .forms import (
 )
 from .http import history_page, safe_next
 from .models import AuditEvent, Invitation, Membership, Role, User
-from .tokens import ApiToken
 from .teams import current_membership, forget_memberships, memberships_of, switch_team
 from .throttle import (
     account_locked,
@@ -48,6 +47,7 @@ from .throttle import (
     login_key,
     reset_allowed,
 )
+from .tokens import ApiToken
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,10 @@ def _tokens_context(user: User, **extra) -> dict:
 def _tokens_response(request: HttpRequest, **extra) -> HttpResponse:
     """The profile page, or with htmx only its tokens block; rendered (not redirected
     to) so that a new token's secret is shown this once without being kept anywhere."""
-    context = {"form": ProfileForm(instance=request.user), **_tokens_context(request.user, **extra)}
+    context = {
+        "form": ProfileForm(instance=request.user),
+        **_tokens_context(request.user, **extra),
+    }
     template = "accounts/profile.html#tokens" if request.htmx else "accounts/profile.html"
     return render(request, template, context)
 

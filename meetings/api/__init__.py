@@ -56,7 +56,10 @@ def bad_input(request: HttpRequest, error: InputError) -> HttpResponse:
         request,
         422,
         *[
-            (problem.get("msg", "Invalid value."), ".".join(str(p) for p in problem.get("loc", ())))
+            (
+                problem.get("msg", "Invalid value."),
+                ".".join(str(p) for p in problem.get("loc", ())),
+            )
             for problem in error.errors
         ],
     )

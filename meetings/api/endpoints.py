@@ -8,7 +8,7 @@ same service as the page, answer a schema."""
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
@@ -40,6 +40,7 @@ from .schemas import (
     DeclineIn,
     DoneIn,
     Errors,
+    Instant,
     MeetingDetail,
     MeetingIn,
     MeetingPage,
@@ -51,7 +52,8 @@ router = Router(auth=auth.READ)
 
 # Every operation may answer these, in the one error shape.
 READ_ERRORS = {401: Errors, 404: Errors, 422: Errors, 429: Errors}
-WRITE_ERRORS = {**READ_ERRORS, 403: Errors}
+# 400: a body that is not JSON at all.
+WRITE_ERRORS = {**READ_ERRORS, 400: Errors, 403: Errors}
 MeetingStatus = Meeting.Status
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -84,10 +86,10 @@ def _after(cursor: str) -> Q:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         starts, pk = json.loads(base64.urlsafe_b64decode(padded))
-        starts_at = datetime.fromisoformat(starts)
-        if not isinstance(pk, int) or starts_at.tzinfo is None:
+        starts_at = datetime.fromisoformat(starts).astimezone(UTC)
+        if not isinstance(pk, int):
             raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InputError(
             [{"msg": "This cursor is not one the API gave.", "loc": ["query", "cursor"]}]
         ) from None
@@ -99,8 +101,8 @@ def list_meetings(
     request: HttpRequest,
     team: int | None = None,
     status: MeetingStatus | None = None,
-    starts_after: datetime | None = None,
-    starts_before: datetime | None = None,
+    starts_after: Instant | None = None,
+    starts_before: Instant | None = None,
     cursor: str | None = None,
     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ):

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime
+
+
+def _in_utc(value: datetime) -> datetime:
+    """An input time in UTC: PostgreSQL refuses offsets past ±15:59 (ISO allows more),
+    and a naive time would be read in whatever zone the server runs."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("This time is out of range.") from None
+
+
+# Every time the API reads: with its offset (naive times are refused), kept in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class Error(Schema):
@@ -113,8 +128,8 @@ class MeetingDetail(MeetingOut):
 class MeetingIn(Schema):
     team_id: int
     title: str = Field(..., max_length=200)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     time_zone: str = Field(..., max_length=64)
     location: str = Field("", max_length=500)
     attendee_ids: list[int] = Field(default_factory=list, max_length=500)

