@@ -22,6 +22,7 @@ from .models import (
     available_time_zones,
     normalize_email,
 )
+from .tokens import ApiToken
 
 MAX_POLICY_HOURS = 24 * 60  # 60 days: beyond that a reminder is no use to anyone
 
@@ -148,6 +149,32 @@ class ProfileForm(forms.ModelForm):
         if isinstance(start, time) and isinstance(end, time) and end <= start:
             self.add_error("work_end", "Working hours must end after they start.")
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal access token: what it is for, what it may do, how long it lives."""
+
+    LIFETIMES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "1 year")]
+
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What it is for, e.g. “Weekly report script”.",
+    )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read sees your teams' meetings; read and write also changes them, "
+        "with the same rights as you.",
+    )
+    lifetime = forms.TypedChoiceField(
+        label="Expires after", choices=LIFETIMES, coerce=int, initial=90
+    )
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
 
 
 class InviteForm(forms.Form):

@@ -461,3 +461,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.summary}"
+
+
+# Personal access tokens live in their own module; imported here so Django sees
+# the model as part of the app (and `from accounts.models import ApiToken` works).
+from .tokens import ApiToken  # noqa: E402, F401

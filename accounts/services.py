@@ -24,6 +24,7 @@ from django.utils import timezone
 from . import audit
 from .mail import make_message, site_url
 from .models import Invitation, Membership, Role, Team, User, normalize_email
+from .tokens import ApiToken
 
 INVITATION_SALT = "bookend.accounts.invitation"
 logger = logging.getLogger(__name__)
@@ -317,3 +318,34 @@ def remove_member(*, membership: Membership, by: Membership, now: datetime | Non
         now=now or timezone.now(), subject=membership,
         changed={"member": [membership.user.email, None], "role": [membership.role, None]},
     )  # fmt: skip
+
+
+# --- personal access tokens ----------------------------------------------------------
+
+
+@transaction.atomic
+def create_api_token(
+    *, user: User, name: str, scope: str, expires_at: datetime, now: datetime
+) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is returned here and never again: only its
+    hash is stored."""
+    prefix, raw, digest = ApiToken.generate()
+    token = ApiToken(
+        user=user,
+        name=name,
+        scope=scope,
+        prefix=prefix,
+        secret_hash=digest,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+def revoke_api_token(*, token: ApiToken, now: datetime) -> ApiToken:
+    """Stop a token at once; a second revoke keeps the first time."""
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        token.revoked_at = now
+    return token

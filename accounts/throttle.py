@@ -1,6 +1,7 @@
 """Throttles: the key django-axes counts failed logins against (per address and
-client IP), the hourly cap on failed logins per address from any IPs, and the
-hourly limit on password-reset emails.
+client IP), the hourly cap on failed logins per address from any IPs, the
+hourly limit on password-reset emails, and the per-minute limit of API requests
+per personal access token (`window_retry_after`).
 
 Login looks the email up in its one normalized form (`normalize_email`), so the
 throttles must count it in that same form: otherwise every other spelling of an
@@ -11,6 +12,7 @@ and the lock-out would be bypassed by retyping the address.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 from axes.helpers import get_client_ip_address
@@ -32,14 +34,32 @@ def login_key(request: HttpRequest, credentials: dict[str, Any] | None = None) -
     return normalize_email(raw) if isinstance(raw, str) else raw
 
 
-def _count(key: str) -> int:
-    """Add one to a counter that lives RESET_WINDOW_SECONDS from its first use."""
-    cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+def _count(key: str, window: int = RESET_WINDOW_SECONDS) -> int:
+    """Add one to a counter that lives `window` seconds from its first use.
+
+    add + incr rather than get + set: the cache's incr is atomic (in Redis too), so
+    concurrent requests in several web processes cannot both read the same count.
+    """
+    cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
+        cache.set(key, 1, timeout=window)
         return 1
+
+
+def window_retry_after(key: str, *, limit: int, window: int, now: float) -> int | None:
+    """Count one request against `key` in the current fixed window of `window`
+    seconds; None while within `limit`, else the whole seconds until the window
+    ends (an HTTP Retry-After).
+
+    Fixed windows aligned to the clock (the window's start is in the key), counted
+    with `_count`: one atomic increment per request, whatever the limit.
+    """
+    start = math.floor(now / window) * window
+    if _count(f"{key}:{start}", window) <= limit:
+        return None
+    return max(1, math.ceil(start + window - now))
 
 
 def reset_allowed(request: HttpRequest, email: str) -> bool:

@@ -40,6 +40,8 @@ urlpatterns = [
         views.regenerate_calendar_token,
         name="regenerate_calendar_token",
     ),
+    path("profile/tokens/", views.api_token_create, name="api_token_create"),
+    path("profile/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("team/", views.team, name="team"),
     path("team/settings/", views.team_settings, name="team_settings"),
     path("team/history/", views.team_history, name="team_history"),

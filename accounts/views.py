@@ -9,6 +9,7 @@ team), and a plain member gets 403 for admin actions.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .forms import (
+    ApiTokenForm,
     EmailLoginForm,
     InviteForm,
     PasswordResetForm,
@@ -45,6 +47,7 @@ from .throttle import (
     login_key,
     reset_allowed,
 )
+from .tokens import ApiToken
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +218,57 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Your profile was not saved; see the marked fields.")
     else:
         form = ProfileForm(instance=user)
-    return render(
-        request,
-        "accounts/profile.html",
-        {"form": form},
+    return render(request, "accounts/profile.html", {"form": form, **_tokens_context(user)})
+
+
+def _tokens_context(user: User, **extra) -> dict:
+    return {
+        "tokens": ApiToken.objects.filter(user=user, revoked_at__isnull=True),
+        "token_form": ApiTokenForm(),
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+def _tokens_response(request: HttpRequest, **extra) -> HttpResponse:
+    """The profile page, or with htmx only its tokens block; rendered (not redirected
+    to) so that a new token's secret is shown this once without being kept anywhere."""
+    context = {
+        "form": ProfileForm(instance=request.user),
+        **_tokens_context(request.user, **extra),
+    }
+    template = "accounts/profile.html#tokens" if request.htmx else "accounts/profile.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        # 200 with the form's errors, as the other forms here: htmx swaps it in.
+        return _tokens_response(request, token_form=form)
+    now = timezone.now()
+    token, secret = services.create_api_token(
+        user=request.user,
+        name=form.cleaned_data["name"],
+        scope=form.cleaned_data["scope"],
+        expires_at=now + timedelta(days=form.cleaned_data["lifetime"]),
+        now=now,
     )
+    return _tokens_response(request, new_token=token, new_secret=secret)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # Looked up among the user's own tokens: anyone else's is a 404.
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    services.revoke_api_token(token=token, now=timezone.now())
+    if request.htmx:
+        return _tokens_response(request)
+    messages.success(request, f"The token “{token.name}” no longer works.")
+    return redirect(reverse("accounts:profile") + "#tokens")
 
 
 @login_required

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # In INSTALLED_APPS so its docs page renders from its own static files, not a CDN.
+    "ninja",
     "axes",
     "accounts",
     "meetings",
@@ -198,6 +200,9 @@ PASSWORD_RESETS_PER_CLIENT = env_int("PASSWORD_RESETS_PER_CLIENT", 20, minimum=1
 # above is per address and IP); past it only the emailed reset link or the hour's
 # end lets anyone in. Counted for unknown addresses alike, so it reveals nothing.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 20, minimum=1)
+# API requests per minute, per personal access token (and per signed-in browser
+# user); past it the API answers 429 with Retry-After (meetings/api/auth.py).
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1)
 
 # The cache holds the password-reset counters; shared (Redis) when several web
 # processes run, so that the limits hold across them.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from copy import deepcopy
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -22,6 +23,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from meetings.models import Meeting
 from tests.test_permission_matrix import MATRIX, ROLES, world  # noqa: F401 - pytest fixture
@@ -184,3 +186,36 @@ def test_snapshot_ignores_the_session_and_last_login_but_not_other_user_fields(c
     assert changes(before, snapshot()) == [
         f"accounts.User: pk {organizer.pk} changed ['display_name']"
     ]
+
+
+API_GET_ROWS = [row for row in GET_ROWS if row[0].startswith("api:")]
+
+
+@pytest.mark.parametrize(("name", "method", "path", "expected"), API_GET_ROWS,
+                         ids=[r[0] for r in API_GET_ROWS])  # fmt: skip
+def test_api_gets_with_a_token_write_nothing_once_its_use_is_recorded(
+    world,  # noqa: F811
+    name,
+    method,
+    path,
+    expected,
+):
+    """A token's `last_used_at` is the one write an API read may make, and at most once
+    per LAST_USED_PRECISION (accounts/tokens.py): after the first request, none."""
+    from accounts import services as account_services
+
+    now = timezone.now()
+    for role in ROLES[1:]:
+        _, raw = account_services.create_api_token(
+            user=world.users[role], name="Reader", scope="read",
+            expires_at=now + timedelta(days=1), now=now,
+        )  # fmt: skip
+        headers = {"Authorization": f"Bearer {raw}"}
+        client = Client()
+        client.get(path(world), headers=headers)  # records the token's first use
+        before = snapshot()
+        for verb in ("get", "head"):
+            cache.clear()
+            response = getattr(client, verb)(path(world), headers=headers)
+            assert not changes(before, snapshot()), f"{verb} {name} as {role} wrote"
+            assert response.status_code < 500

@@ -25,6 +25,8 @@ from tests.factories import MeetingFactory, MembershipFactory, TeamFactory, User
 ROLES = ("anonymous", "outsider", "member", "attendee", "organizer", "admin")
 
 OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
+# The JSON API answers an anonymous caller 401 (no redirect to a login page).
+UNAUTHORIZED = 401
 
 
 def expect(anonymous, outsider, member, attendee, organizer, admin) -> dict[str, object]:
@@ -52,6 +54,13 @@ DISCUSS = expect(LOGIN, HIDDEN, FORBIDDEN, OK, OK, OK)
 # An agenda item is settled in writing (or reopened) by its owner or the organizer;
 # the matrix's item is the organizer's and has no owner.
 SETTLE_ITEM = expect(LOGIN, HIDDEN, FORBIDDEN, FORBIDDEN, OK, FORBIDDEN)
+# The same rules on the JSON API (signed in by session here; tokens in tests/meetings/api).
+API_SIGNED_IN = expect(UNAUTHORIZED, OK, OK, OK, OK, OK)
+API_READ = expect(UNAUTHORIZED, HIDDEN, OK, OK, OK, OK)
+API_CHANGE = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+API_ATTEND = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, OK, OK)
+API_ITEM_OWNER = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)
+API_ITEM_REDATE = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
 
 
 @dataclass
@@ -168,6 +177,16 @@ def action_item_pk(world: World) -> int:
     return world.meeting.action_items.get().pk
 
 
+def attendee_token_pk(world: World) -> int:
+    """A personal access token of the attendee: only its owner revokes it."""
+    now = timezone.now()
+    token, _ = account_services.create_api_token(
+        user=world.users["attendee"], name="Script", scope="read",
+        expires_at=now + timedelta(days=1), now=now,
+    )  # fmt: skip
+    return token.pk
+
+
 def decision_pk(world: World) -> int:
     return world.meeting.decisions.get().pk
 
@@ -208,6 +227,40 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         expect(OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
     ),
     ("healthz", "GET", lambda w: "/healthz", PUBLIC),
+    # The API's schema and its docs page are public, like any API documentation.
+    # django-ninja's root: nothing lives at /api/v1/ itself.
+    ("api:api-root", "GET", url("api:api-root"), expect(*[HIDDEN] * 6)),
+    ("api:openapi-json", "GET", url("api:openapi-json"), PUBLIC),
+    ("api:openapi-view", "GET", url("api:openapi-view"), PUBLIC),
+    ("api:teams", "GET", url("api:teams"), API_SIGNED_IN),
+    ("api:meetings", "GET", url("api:meetings"), API_SIGNED_IN),
+    # Into our team: an outsider (of another team) gets 404 for it.
+    ("api:meeting_create", "POST", url("api:meeting_create"), API_READ),
+    ("api:meeting", "GET", url("api:meeting", mtg), API_READ),
+    ("api:meeting_cancel", "POST", url("api:meeting_cancel", mtg), API_CHANGE),
+    ("api:agenda_item_add", "POST", url("api:agenda_item_add", mtg), API_ATTEND),
+    ("api:agenda_send", "POST", url("api:agenda_send", mtg), API_CHANGE),
+    ("api:recap_publish", "POST", url("api:recap_publish", mtg), API_CHANGE),
+    ("api:action_items", "GET", url("api:action_items"), API_SIGNED_IN),
+    ("api:action_item_done", "POST", url("api:action_item_done", action_item_pk), API_ATTEND),
+    (
+        "api:action_item_accept",
+        "POST",
+        url("api:action_item_accept", action_item_pk),
+        API_ITEM_OWNER,
+    ),
+    (
+        "api:action_item_redate",
+        "POST",
+        url("api:action_item_redate", action_item_pk),
+        API_ITEM_REDATE,
+    ),
+    (
+        "api:action_item_decline",
+        "POST",
+        url("api:action_item_decline", action_item_pk),
+        API_ITEM_OWNER,
+    ),
     ("meetings:email_acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
     ("meetings:email_unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
     # The signed link is the credential: whoever holds it sees the one-button page.
@@ -228,6 +281,13 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         "POST",
         url("accounts:regenerate_calendar_token"),
         SIGNED_IN,
+    ),
+    ("accounts:api_token_create", "POST", url("accounts:api_token_create"), SIGNED_IN),
+    (
+        "accounts:api_token_revoke",
+        "POST",
+        url("accounts:api_token_revoke", attendee_token_pk),
+        expect(LOGIN, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN),
     ),
     ("accounts:team", "GET", url("accounts:team"), SIGNED_IN),
     ("accounts:switch_team", "POST", url("accounts:switch_team"), SIGNED_IN),
@@ -443,6 +503,23 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
 ]
 
 
+# A valid body for the API's writes: the API validates input before the view looks
+# the object up, so an empty body would answer 422 before access is decided.
+API_BODIES = {
+    "api:meeting_create": lambda w: {
+        "team_id": w.team.pk,
+        "title": "Planning",
+        "starts_at": (timezone.now() + timedelta(days=5)).isoformat(),
+        "ends_at": (timezone.now() + timedelta(days=5, hours=1)).isoformat(),
+        "time_zone": "UTC",
+    },
+    "api:agenda_item_add": lambda w: {"title": "From the API"},
+    "api:action_item_done": lambda w: {"done": True},
+    "api:action_item_redate": lambda w: {"due_date": w.meeting.local_date.isoformat()},
+    "api:action_item_decline": lambda w: {"reason": "Not mine."},
+}
+
+
 def all_url_names() -> set[str]:
     names: set[str] = set()
 
@@ -475,15 +552,22 @@ def test_url_answers_each_visitor_as_expected(client, world, name, method, path,
     data = {}
     if name == "accounts:switch_team" and role != "anonymous":
         data = {"team": Membership.objects.filter(user=world.users[role]).first().team_id}
-    response = client.get(target) if method == "GET" else client.post(target, data)
+    if method == "GET":
+        response = client.get(target)
+    elif name.startswith("api:"):
+        body = API_BODIES.get(name, lambda w: {})(world)
+        response = client.post(target, body, content_type="application/json")
+    else:
+        response = client.post(target, data)
     want = expected[role]
     location = response.headers.get("Location", "")
     got_login = response.status_code == 302 and reverse("accounts:login") in location
     if want == LOGIN:
         assert got_login, f"{method} {target} as {role}: {response.status_code} {location}"
     elif want == OK:
-        # 400 is a form refusing our empty POST: access was granted, the input was not.
-        assert response.status_code in (200, 204, 302, 303, 400), (
+        # 400 is a form refusing our empty POST: access was granted, the input was not;
+        # on the API that is a 422 (a missing body, or a rule refusing the change).
+        assert response.status_code in (200, 201, 204, 302, 303, 400, 422), (
             f"{method} {target} as {role}: {response.status_code}"
         )
         if name != "accounts:logout":
