@@ -203,6 +203,8 @@ LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 20, minimum=1
 # API requests per minute, per personal access token (and per signed-in browser
 # user); past it the API answers 429 with Retry-After (meetings/api/auth.py).
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1)
+# django-ninja: a page holds at most this many rows (`?limit=`), as the default page.
+NINJA_PAGINATION_MAX_LIMIT = 100
 
 # The cache holds the password-reset counters; shared (Redis) when several web
 # processes run, so that the limits hold across them.

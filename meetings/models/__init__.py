@@ -1,6 +1,12 @@
 """The meetings app's models, one module per area; import them from here."""
 
-from .action_item import ActionItem, ActionItemQuerySet, ActionResponse, ActionStatus
+from .action_item import (
+    NOT_OUT_YET,
+    ActionItem,
+    ActionItemQuerySet,
+    ActionResponse,
+    ActionStatus,
+)
 from .discussion import AgendaComment
 from .meeting import (
     ENDS_AFTER_START,
@@ -22,6 +28,7 @@ from .parts import (
 from .series import AgendaTemplate, CarriedAction, Series, SeriesAttendee, TemplateItem
 
 __all__ = [
+    "NOT_OUT_YET",
     "ENDS_AFTER_START",
     "ActionItem",
     "ActionItemQuerySet",

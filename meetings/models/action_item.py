@@ -15,6 +15,9 @@ from accounts.models import Team, User
 
 from .meeting import Meeting, RuleBroken
 
+# Before its recap is published an item is a draft: its owner has not been given it.
+NOT_OUT_YET = "Its recap is not published yet; change it in the recap editor."
+
 
 class ActionItemQuerySet(models.QuerySet["ActionItem"]):
     def for_user(self, user: User) -> ActionItemQuerySet:
@@ -190,10 +193,12 @@ class ActionItem(models.Model):
         )
 
     def answer_problem(self, owner_id: int) -> str:
-        """Why the owner `owner_id` can no longer answer for this item ("" if they can):
-        the item moved to someone else, is done, declined, or its meeting canceled."""
+        """Why the owner `owner_id` cannot answer for this item ("" if they can): it is
+        still a draft, moved to someone else, is done, declined, or its meeting canceled."""
         if self.owner_id != owner_id:
             return "This action item has been given to someone else since."
+        if not self.is_out:
+            return NOT_OUT_YET
         if self.meeting.canceled_at:
             return "Its meeting was canceled."
         if self.status == self.Status.DONE:
@@ -249,6 +254,8 @@ class ActionItem(models.Model):
     def reassign(self, owner: User, *, now: datetime, member_ids: set[int]) -> None:
         """Give it to `owner` (a member of the team): their answer starts afresh.
         Call on a `locked()` row; links made for the previous owner stop working."""
+        if not self.is_out:
+            raise RuleBroken(NOT_OUT_YET)
         if self.status == self.Status.DONE:
             raise RuleBroken("This action item is already done.")
         if self.meeting.canceled_at:

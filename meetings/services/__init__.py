@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .actions import (
     accept_action_item,
+    complete_action_item,
     decline_action_item,
     reassign_action_item,
     redate_action_item,
@@ -56,6 +57,7 @@ from .recap import (
 __all__ = [
     "CARRY_OVER_TASK",
     "accept_action_item",
+    "complete_action_item",
     "acknowledge_recap",
     "add_action_item",
     "add_agenda_item",

@@ -99,6 +99,18 @@ def reassign_action_item(
 
 
 @transaction.atomic
+def complete_action_item(*, item: ActionItem, by: User, now: datetime) -> ActionItem:
+    """Its owner reports it done (an e-mailed link): checked under the lock like the
+    other answers, as it may have been declined or given away meanwhile."""
+    row = item.locked()
+    if problem := row.answer_problem(by.pk):
+        raise RuleBroken(problem)
+    set_action_item_done(item=row, done=True, by=by, now=now)
+    _copy(row, item)
+    return item
+
+
+@transaction.atomic
 def set_action_item_done(
     *, item: ActionItem, done: bool, by: User | None = None, now: datetime
 ) -> ActionItem:

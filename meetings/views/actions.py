@@ -24,7 +24,7 @@ from ..forms import (
     ActionReassignForm,
     ActionStatusForm,
 )
-from ..models import ActionItem, Meeting, RuleBroken
+from ..models import NOT_OUT_YET, ActionItem, Meeting, RuleBroken
 from .access import (
     admin_team_ids,
     answerable_action_item,
@@ -153,10 +153,11 @@ def action_item_status(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 
 def _not_out_yet(request: HttpRequest, item: ActionItem) -> bool:
-    """Before its recap is published an item is a draft: the recap editor changes it."""
+    """A draft item offers no reassigning (the model refuses it; the picker says so
+    before it opens)."""
     if item.is_out:
         return False
-    messages.error(request, "Its recap is not published yet; change it in the recap editor.")
+    messages.error(request, NOT_OUT_YET)
     return True
 
 
@@ -164,16 +165,15 @@ def _not_out_yet(request: HttpRequest, item: ActionItem) -> bool:
 @require_POST
 def action_item_accept(request: HttpRequest, item_pk: int) -> HttpResponse:
     item = answerable_action_item(request, item_pk)
-    if not _not_out_yet(request, item):
-        try:
-            accepted = services.accept_action_item(item=item, by=request.user, now=timezone.now())
-        except RuleBroken as error:
-            flash_problems(request, error)
+    try:
+        accepted = services.accept_action_item(item=item, by=request.user, now=timezone.now())
+    except RuleBroken as error:
+        flash_problems(request, error)
+    else:
+        if accepted:
+            messages.success(request, f"You accepted “{item.description[:60]}”.")
         else:
-            if accepted:
-                messages.success(request, f"You accepted “{item.description[:60]}”.")
-            else:
-                messages.info(request, "You had already answered for this action item.")
+            messages.info(request, "You had already answered for this action item.")
     return _answered(request, item)
 
 
@@ -182,9 +182,7 @@ def action_item_accept(request: HttpRequest, item_pk: int) -> HttpResponse:
 def action_item_due_date(request: HttpRequest, item_pk: int) -> HttpResponse:
     item = redatable_action_item(request, item_pk)
     form = ActionDueDateForm(request.POST, meeting=item.meeting)
-    if _not_out_yet(request, item):
-        pass
-    elif not form.is_valid():
+    if not form.is_valid():
         for problems in form.errors.values():
             for problem in problems:
                 messages.error(request, f"The due date did not change: {problem}")

@@ -172,12 +172,7 @@ def _accept(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
 
 
 def _done(item: ActionItem, form, now: datetime) -> tuple[str, bool]:
-    # Locked and checked again: it may have been declined or given away meanwhile.
-    row = item.locked()
-    if problem := row.answer_problem(item.owner_id):
-        raise RuleBroken(problem)
-    services.set_action_item_done(item=row, done=True, by=row.owner, now=now)
-    item.status, item.completed_at = row.status, row.completed_at
+    services.complete_action_item(item=item, by=item.owner, now=now)
     return "Marked done. Thank you!", True
 
 

@@ -228,3 +228,11 @@ def test_a_time_out_of_range_or_without_offset_is_422(client, read_token, value)
     response = client.get(f"/api/v1/meetings/?starts_after={value}", headers=bearer(read_token))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.starts_after"
+
+
+@pytest.mark.parametrize("query", ["limit=330093577021598203904", "limit=101",
+                                   "offset=330093577021598203904"])  # fmt: skip
+def test_a_page_postgres_cannot_count_to_is_422(client, read_token, query):
+    # Schemathesis found `?limit=<a number past bigint>` answered 500.
+    response = client.get(f"/api/v1/action-items/?{query}", headers=bearer(read_token))
+    assert response.status_code == 422
