@@ -357,6 +357,16 @@ OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 300, minimum=1)
 # is retried for this long after it was queued; then it expires and the team's
 # admins are told. Staff can send failed and expired messages again.
 OUTBOX_MAX_AGE = timedelta(days=env_int("OUTBOX_MAX_AGE_DAYS", 3, minimum=1))
+# Integrations (webhooks and chat channels). Production posts only to https URLs
+# on public addresses; this allows http and loopback too, for tests and `make run`
+# (a local receiver standing in for the real one). Private ranges stay refused.
+INTEGRATIONS_ALLOW_LOOPBACK = env_bool("INTEGRATIONS_ALLOW_LOOPBACK", DEBUG)
+# One attempt's connect and read timeouts (seconds); a timeout is retried.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# An endpoint is disabled, and its team's admins told, once it has failed this many
+# attempts in a row over at least this many hours (a long run, not a blip).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=0)
 DAILY_DIGEST_CHECK_SECONDS = env_int("DAILY_DIGEST_CHECK_SECONDS", 900, minimum=60)
 # Each entry expires a little before its next run, so a backlog after an outage
 # collapses into one run instead of a burst of stale ones.

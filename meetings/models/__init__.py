@@ -8,6 +8,15 @@ from .action_item import (
     ActionStatus,
 )
 from .discussion import AgendaComment
+from .integration import (
+    CHAT_EVENTS,
+    CHAT_KINDS,
+    Delivery,
+    Endpoint,
+    EndpointKind,
+    Event,
+    EventType,
+)
 from .meeting import (
     ENDS_AFTER_START,
     NOTHING_CHANGED,
@@ -28,6 +37,13 @@ from .parts import (
 from .series import AgendaTemplate, CarriedAction, Series, SeriesAttendee, TemplateItem
 
 __all__ = [
+    "CHAT_EVENTS",
+    "CHAT_KINDS",
+    "Delivery",
+    "Endpoint",
+    "EndpointKind",
+    "Event",
+    "EventType",
     "NOT_OUT_YET",
     "ENDS_AFTER_START",
     "ActionItem",

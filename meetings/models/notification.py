@@ -22,12 +22,15 @@ class NotificationKind(models.TextChoices):
     ACTION_DECLINED = "action_declined", "Action item declined"
     AGENDA_ACTIVITY = "agenda_activity", "What changed on your meetings' agendas"
     DELIVERY_EXPIRED = "delivery_expired", "Undelivered mail notice"
+    ENDPOINT_DISABLED = "endpoint_disabled", "Webhook or chat channel disabled"
 
 
 # Kinds that are not about one meeting: they name no meeting.
 KINDS_WITHOUT_MEETING = (
     NotificationKind.DAILY_DIGEST,
     NotificationKind.DELIVERY_EXPIRED,
+    # About an endpoint of a team (its stage names it), not a meeting.
+    NotificationKind.ENDPOINT_DISABLED,
     # One batch per working window about every meeting that changed.
     NotificationKind.AGENDA_ACTIVITY,
 )
@@ -121,8 +124,9 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=Q(meeting__isnull=False) | Q(kind__in=KINDS_WITHOUT_MEETING),
                 name="notification_meeting_required",
-                violation_error_message="Only the daily digest, the undelivered mail notice "
-                "and the agenda activity batch are not about one meeting.",
+                violation_error_message="Only the daily digest, the undelivered mail notice, "
+                "the agenda activity batch and the disabled endpoint notice are not about "
+                "one meeting.",
             ),
         ]
         indexes = [

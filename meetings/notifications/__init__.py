@@ -20,6 +20,10 @@ row's `send_after` is pushed forward by a lease (`OUTBOX_LEASE_SECONDS`), so the
 periodic re-drive picks up only rows whose task was lost (a crash between commit
 and enqueue, a killed worker) or whose working-hours wait is over.
 
+Webhooks and chat channels get team events (`events`: recorded with the change,
+one delivery row per listening endpoint, the same idempotency, lease and
+re-drive as the e-mail outbox).
+
 Modules: `stages` (the table), `sweeper`, `outbox` (insert, enqueue, re-drive,
 "remind now"), `delivery`, `digests` (agenda, recap and daily digests and the
 agenda activity batch queued), `daily` (what a daily digest says), `messages`
@@ -29,6 +33,7 @@ for the batch of agenda activity, read from the audit trail when it is sent).
 
 from __future__ import annotations
 
+from . import events
 from .delivery import Outcome, deliver, deliver_many
 from .digests import (
     queue_activity,
@@ -46,6 +51,7 @@ __all__ = [
     "SweepResult",
     "agenda_digest_stage",
     "deliver",
+    "events",
     "deliver_many",
     "dispatch_ready",
     "queue_activity",

@@ -13,6 +13,8 @@ from accounts.models import User
 from ..models import ActionItem, Meeting, Notification
 
 Kind = Notification.Kind
+# The item stages after the due date start with this (webhooks report them as overdue).
+OVERDUE = "overdue"
 
 # DESIGN.md: "due tomorrow" comes a day before the agenda deadline, "last call" 2 h
 # before the start; recap reminders 1 h after the end, at the end of the grace
@@ -166,10 +168,10 @@ def item_stages(item: ActionItem, now: datetime) -> list[Stage]:
                             midnight(due)))  # fmt: skip
     stages.append(Stage(Kind.ACTION_DUE, f"due_today.{key}", midnight(due),
                         midnight(due + timedelta(1))))  # fmt: skip
-    stages.append(Stage(Kind.ACTION_DUE, f"overdue1d.{key}", midnight(due + timedelta(1)), None))
+    stages.append(Stage(Kind.ACTION_DUE, f"{OVERDUE}1d.{key}", midnight(due + timedelta(1)), None))
     for week in range(1, team.action_overdue_weeks + 1):
         at = midnight(due + timedelta(1 + 7 * week))
-        stages.append(Stage(Kind.ACTION_DUE, f"overdue{week}w.{key}", at, None))
+        stages.append(Stage(Kind.ACTION_DUE, f"{OVERDUE}{week}w.{key}", at, None))
     return stages
 
 

@@ -16,11 +16,18 @@ from django.db import transaction
 
 from accounts.models import Membership, User
 
-from ..models import ActionItem, Attendee, Meeting
+from ..models import ActionItem, Attendee, EventType, Meeting
+from . import events
 from .outbox import Row, insert_new, outbox_lease, queue_delivery
-from .stages import Kind, item_stages, latest_due, send_time, stages_for
+from .stages import OVERDUE, Kind, item_stages, latest_due, send_time, stages_for
 
 SWEEP_BATCH_SIZE = 500
+
+# What time brings that a team's webhooks and chat channels hear about.
+MEETING_EVENTS = {
+    Kind.NO_AGENDA_NOTICE: EventType.MEETING_STARTED_WITHOUT_AGENDA,
+    Kind.RECAP_ESCALATION: EventType.RECAP_OVERDUE,
+}
 
 # Only the columns the stages and working hours read: a batch of 500 meetings
 # with their team and organizer is then cheap to load.
@@ -96,6 +103,11 @@ def _sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> bool:
             for user in _recipients(meeting, stage.kind, attendees, admins)
         ]
         new, ready = _insert_leased(rows, now)
+        events.emit_many(
+            [events.occurrence(MEETING_EVENTS[stage.kind], meeting, key=stage.name)
+             for meeting, due in plans for stage in due if stage.kind in MEETING_EVENTS],
+            now=now,
+        )  # fmt: skip
         for meeting, stages in everything:
             future = [stage.due_at for stage in stages if stage.due_at > now]
             meeting.next_reminder_at = min(future) if future else None
@@ -155,6 +167,14 @@ def _sweep_items_batch(now: datetime, batch_size: int, result: SweepResult) -> b
             for stage in latest_due(stages, now)
         ]  # fmt: skip
         new, ready = _insert_leased(rows, now)
+        # Overdue is news for the team's tools even when e-mail reminders are off.
+        events.emit_many(
+            [events.occurrence(EventType.ACTION_ITEM_OVERDUE, item.meeting, item=item,
+                               key=stage.name)
+             for item, stages in everything for stage in latest_due(stages, now)
+             if stage.name.startswith(OVERDUE)],
+            now=now,
+        )  # fmt: skip
         for item, stages in everything:
             future = [stage.due_at for stage in stages if stage.due_at > now]
             item.next_reminder_at = min(future) if future else None

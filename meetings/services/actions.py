@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from accounts.models import User
 
 from .. import notifications
-from ..models import ActionItem, Notification, RuleBroken
+from ..models import ActionItem, EventType, Notification, RuleBroken
 from .meeting import record
 from .recap import CARRY_OVER_TASK
 
@@ -51,6 +51,8 @@ def redate_action_item(*, item: ActionItem, due_date: date, by: User, now: datet
                f"Moved “{row.description[:60]}” to {date_format(due_date, 'D j M Y')}",
                now=now, subject=row,
                changed={"due_date": [before.isoformat(), due_date.isoformat()]})  # fmt: skip
+        notifications.events.emit(EventType.ACTION_ITEM_REDATED, row.meeting, item=row,
+                                  key=str(row.redated_count), actor=by, now=now)  # fmt: skip
     _copy(row, item)
     return moved
 
@@ -94,6 +96,8 @@ def reassign_action_item(
     record(row.meeting, by, "action_item.reassigned",
            f"Gave “{row.description[:60]}” to {owner.name}", now=now, subject=row,
            changed={"owner": [before, owner.name]})  # fmt: skip
+    notifications.events.emit(EventType.ACTION_ITEM_ASSIGNED, row.meeting, item=row,
+                              key=row.assigned_at.isoformat(), actor=by, now=now)  # fmt: skip
     _copy(row, item)
     return item
 
@@ -125,6 +129,11 @@ def set_action_item_done(
         summary = f"Marked “{item.description[:60]}” {'done' if done else 'open again'}"
         record(item.meeting, by, action, summary, now=now, subject=item,
                changed={"status": ["open", "done"] if done else ["done", "open"]})  # fmt: skip
+        if done:
+            notifications.events.emit(
+                EventType.ACTION_ITEM_COMPLETED, item.meeting, item=item,
+                key=item.completed_at.isoformat(), actor=by, now=now,
+            )  # fmt: skip
     return item
 
 

@@ -21,6 +21,7 @@ from ..models import (
     NOTHING_CHANGED,
     AgendaItem,
     AgendaVersion,
+    EventType,
     Meeting,
     NothingChanged,
     RuleBroken,
@@ -95,6 +96,8 @@ def send_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
     _queue_agenda_digest(meeting, now=now)
     record(meeting, by, "agenda.sent", f"Sent the agenda of “{meeting.title}”", now=now,
            subject=meeting)  # fmt: skip
+    notifications.events.emit(EventType.AGENDA_SENT, meeting, key=str(meeting.sequence),
+                              actor=by, now=now)  # fmt: skip
     return meeting
 
 
@@ -110,6 +113,8 @@ def amend_agenda(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
     _queue_agenda_digest(meeting, now=now)
     record(meeting, by, "agenda.amended", f"Sent the changed agenda of “{meeting.title}”",
            now=now, subject=meeting)  # fmt: skip
+    notifications.events.emit(EventType.AGENDA_AMENDED, meeting, key=str(meeting.sequence),
+                              actor=by, now=now)  # fmt: skip
     return meeting
 
 

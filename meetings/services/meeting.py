@@ -11,7 +11,7 @@ from accounts import audit
 from accounts.models import Membership, Team, User
 
 from .. import notifications
-from ..models import AgendaVersion, Attendee, Meeting, Notification, RuleBroken
+from ..models import AgendaVersion, Attendee, EventType, Meeting, Notification, RuleBroken
 
 
 def record(
@@ -231,4 +231,5 @@ def cancel_meeting(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
         )
     record(meeting, by, "meeting.canceled", f"Canceled “{meeting.title}”", now=now,
            subject=meeting)  # fmt: skip
+    notifications.events.emit(EventType.MEETING_CANCELED, meeting, actor=by, now=now)
     return meeting

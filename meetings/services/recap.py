@@ -16,7 +16,16 @@ from accounts import audit
 from accounts.models import User
 
 from .. import notifications
-from ..models import ActionItem, AgendaItem, Attendee, Decision, Meeting, Notification, RuleBroken
+from ..models import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    EventType,
+    Meeting,
+    Notification,
+    RuleBroken,
+)
 from .meeting import record
 
 RECAP_FIELDS = ("recap_summary", "recap_notes", "no_action_items")
@@ -80,6 +89,14 @@ def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
         notifications.outbox.publish_after_commit(CARRY_OVER_TASK, meeting.pk)
     record(meeting, by, "recap.published", f"Published the recap of “{meeting.title}”",
            now=now, subject=meeting)  # fmt: skip
+    events = notifications.events
+    items = meeting.action_items.select_related("owner")
+    events.emit_many(
+        [events.occurrence(EventType.RECAP_PUBLISHED, meeting, actor=by)]
+        + [events.occurrence(EventType.ACTION_ITEM_ASSIGNED, meeting, item=item, actor=by,
+                             key=item.assigned_at.isoformat()) for item in items],
+        now=now,
+    )  # fmt: skip
     return meeting
 
 
