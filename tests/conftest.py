@@ -82,6 +82,8 @@ def _test_settings(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Webhook and chat tests post to a local receiver; production refuses loopback.
+    settings.INTEGRATIONS_ALLOW_LOOPBACK = True
     # Counters (password-reset limits) start from zero in every test.
     cache.clear()
 
