@@ -30,7 +30,7 @@ from accounts.mail import site_url
 from accounts.models import User
 
 from ..models import ActionItem, Delivery, Endpoint, Event, EventType, Meeting
-from .outbox import publish_after_commit
+from .outbox import outbox_lease, publish_after_commit
 
 VERSION = 1
 WEBHOOK_TASK = "meetings.deliver_webhooks"
@@ -278,7 +278,7 @@ def occurrence(
     actor: User | None = None,
 ) -> Occurrence:
     subject = f"action_item:{item.pk}" if item is not None else f"meeting:{meeting.pk}"
-    return Occurrence(event_type, meeting, f"{subject}:{event_type}:{key}", item, actor)
+    return Occurrence(event_type, meeting, f"{subject}:{event_type}:{key}"[:120], item, actor)
 
 
 def emit_many(occurrences: Sequence[Occurrence], *, now: datetime) -> list[int]:
@@ -293,33 +293,39 @@ def emit_many(occurrences: Sequence[Occurrence], *, now: datetime) -> list[int]:
     with transaction.atomic():
         meetings = _fresh_meetings({o.meeting.pk for o in wanted})
         items = _fresh_items({o.item.pk for o in wanted if o.item is not None})
-        events = {}
+        new_events = []
         for o in wanted:
             meeting = meetings[o.meeting.pk]
             item = items[o.item.pk] if o.item is not None else None
             data = _data(o.type, meeting, now=now, actor=o.actor, item=item)
-            event, _ = Event.objects.get_or_create(
-                team_id=meeting.team_id,
-                key=o.key[:120],
-                defaults={
-                    "type": o.type,
-                    "meeting": meeting,
-                    "payload": body(o.type, data, now=now),
-                    "created_at": now,
-                },
-            )
-            events[o] = event
-        rows = [
-            Delivery(endpoint=endpoint, event=events[o], send_after=now, created_at=now)
-            for o in wanted
-            for endpoint in _endpoints_for(listening, o)
-        ]
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            new_events.append(
+                Event(team_id=meeting.team_id, key=o.key, type=o.type, meeting=meeting,
+                      payload=body(o.type, data, now=now), created_at=now)
+            )  # fmt: skip
+        # Conflicts ignored: an occurrence recorded before (a second sweep) stays as it was.
+        Event.objects.bulk_create(new_events, ignore_conflicts=True)
+        found = Event.objects.filter(
+            team_id__in={e.team_id for e in new_events}, key__in={e.key for e in new_events}
+        ).only("pk", "team_id", "key")
+        by_key = {(e.team_id, e.key): e for e in found}
+        # Inserted already leased to the task queued below, as the e-mail sweep does;
+        # that lease also tells this call's new rows from older ones.
+        lease_until = now + outbox_lease()
+        Delivery.objects.bulk_create(
+            [
+                Delivery(endpoint=endpoint, event=by_key[(o.meeting.team_id, o.key)],
+                         send_after=lease_until, created_at=now)
+                for o in wanted
+                for endpoint in _endpoints_for(listening, o)
+            ],
+            ignore_conflicts=True,
+        )  # fmt: skip
         ids = list(
             Delivery.objects.filter(
-                event__in=list(events.values()), state=Delivery.State.PENDING, attempts=0
+                event__in=list(by_key.values()), state=Delivery.State.PENDING,
+                send_after=lease_until, attempts=0,
             ).values_list("pk", flat=True)
-        )
+        )  # fmt: skip
         if ids:
             publish_after_commit(WEBHOOK_TASK, ids)
     return ids
