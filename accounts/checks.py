@@ -67,3 +67,17 @@ def email_is_sent(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             id="bookend.W001",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def integrations_post_to_public_https_only(app_configs=None, **kwargs) -> list:
+    if not getattr(settings, "INTEGRATIONS_ALLOW_LOOPBACK", False):
+        return []
+    return [
+        checks.Warning(
+            "INTEGRATIONS_ALLOW_LOOPBACK is on: webhooks and chat channels may post "
+            "to http:// and to this machine's own services.",
+            hint="Leave it off in production (it follows DEBUG unless set).",
+            id="bookend.W002",
+        )
+    ]

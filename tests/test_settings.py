@@ -120,6 +120,14 @@ def test_check_deploy_warns_when_email_would_not_be_sent(tmp_path):
     assert "bookend.W001" in result.stderr and "EMAIL_URL" in result.stderr
 
 
+def test_check_deploy_warns_when_integrations_may_post_to_this_machine(tmp_path):
+    env = production_env(tmp_path) | {"INTEGRATIONS_ALLOW_LOOPBACK": "1"}
+    assert run("manage.py", "collectstatic", "--noinput", "-v0", env=env).returncode == 0
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "bookend.W002" in result.stderr
+
+
 def test_without_collected_static_files_start_up_stops_with_the_fix_in_the_message(tmp_path):
     env = production_env(tmp_path)  # DEBUG off, nothing collected into STATIC_ROOT
     checked = run("manage.py", "check", "--deploy", env=env)
