@@ -288,9 +288,10 @@ MATTERMOST_COLORS = {False: "#1F6FEB", True: "#D97706"}
 
 
 def markdown_escape(text: str) -> str:
-    """CommonMark's backslash escape before every ASCII punctuation character that
-    Markdown gives a meaning (and @, so a title cannot mention @channel)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&@:])", r"\\\1", text)
+    """CommonMark's backslash escape before the punctuation Markdown gives a meaning,
+    and an invisible word joiner after "@": Mattermost notifies the whole channel on
+    @channel, @all or @here in a webhook post, and a backslash does not stop that."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&])", r"\\\1", text).replace("@", "@\u2060")
 
 
 def _mattermost(c: Content) -> dict:
