@@ -334,7 +334,7 @@ def test_two_hundred_agenda_items_end_in_and_n_more_within_the_limits(
     kind, team, people, listening
 ):
     organizer, member = people
-    items = [(f"{n} {HOSTILE}"[:200], member, 5) for n in range(200)]
+    items = [(f"{n} {HOSTILE * 3}"[:200], member, 5) for n in range(200)]  # longest titles
     message = chat.render(kind, sent_agenda(team, organizer, member, items=items))
     CHECKS[kind](message)
     shown = shown_text(kind, message)
@@ -346,11 +346,45 @@ def test_two_hundred_agenda_items_end_in_and_n_more_within_the_limits(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_long_list_shows_the_first_twenty_then_and_n_more(kind, team, people, listening):
+    organizer, member = people
+    items = [(f"Item {n}", None, None) for n in range(200)]
+    shown = shown_text(kind, chat.render(kind, sent_agenda(team, organizer, member, items=items)))
+    assert re.findall(r"^(\d+)\. ", shown, flags=re.MULTILINE) == [str(n) for n in range(1, 21)]
+    assert "… and 180 more" in shown
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_long_summary_is_cut_within_the_limits(kind, team, people, listening):
-    body = published_recap(team, *people, summary="& <b> " * 2000)
+    # Each character escapes to four or five in Slack's mrkdwn.
+    body = published_recap(team, *people, summary="<&>" * 2000)
     message = chat.render(kind, body)
     CHECKS[kind](message)
     assert "…" in shown_text(kind, message)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_long_recap_in_any_script_stays_within_the_limits(kind, team, people, listening):
+    """Twenty-five long decisions and action items of non-Latin text and markup: JSON
+    escapes each such character to six bytes, which counts against Teams' 28 KB."""
+    organizer, member = people
+    meeting = MeetingFactory(team=team, organizer=organizer, attendees=[member],
+                             starts_at=START, now=BEFORE)  # fmt: skip
+    services.save_recap(meeting=meeting, summary="Zusammenfassung " * 100, notes="",
+                        no_action_items=False, by=organizer, now=ENDED)  # fmt: skip
+    text = "Ölprüfung <&> 会議の決定 " * 30
+    for n in range(25):
+        services.add_decision(meeting=meeting, text=f"{n} {text}", now=ENDED)
+        services.add_action_item(meeting=meeting, description=f"{n} {text}",
+                                 owner=(organizer, member)[n % 2],
+                                 due_date=START.date() + timedelta(days=n), now=ENDED)  # fmt: skip
+    services.publish_recap(meeting=meeting, by=organizer, now=ENDED)
+    message = chat.render(kind, payload(EventType.RECAP_PUBLISHED))
+    CHECKS[kind](message)
+    assert first_line(kind, message) == (
+        "Recap published: Weekly sync — 25 decisions, 25 action items"
+    )
+    assert "… and " in shown_text(kind, message)
 
 
 @pytest.mark.parametrize("kind", KINDS)
