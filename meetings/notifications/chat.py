@@ -155,6 +155,10 @@ def _span(starts: datetime, ends: datetime, zone_name: str) -> str:
     return f"{date_format(starts, 'D j M Y, H:i')}–{end} ({zone_name})"
 
 
+def _day(iso: str) -> str:
+    return date_format(date.fromisoformat(iso), "D j M")
+
+
 def _agenda_line(number: int, item: dict) -> str:
     line = f"{number}. {_line(item['title'])}"
     if item["timebox_minutes"]:
@@ -177,10 +181,7 @@ def _by_owner(items: list[dict]) -> list[Section]:
         shown = group[:room]
         if not shown:
             break
-        lines = [
-            f"{_line(i['description'])} — due {date_format(date.fromisoformat(i['due_date']), 'D j M')}"
-            for i in shown
-        ]
+        lines = [f"{_line(i['description'])} — due {_day(i['due_date'])}" for i in shown]
         owner = _line(group[0]["owner"]["name"])
         sections.append(Section(f"Action items: {owner}", lines, len(group) - len(shown)))
         room -= len(shown)
@@ -253,11 +254,18 @@ def slack_escape(text: str) -> str:
 def _slack(c: Content) -> dict:
     each = min(SLACK_SECTION, SLACK_TOTAL // max(1, len(c.sections)))
     blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(c.headline, SLACK_HEADER, str, len)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip(c.headline, SLACK_HEADER, str, len)},
+        },
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*{label}*\n" + _clip(value, SLACK_FIELD - len(label) - 3, slack_escape, len)}
+                {
+                    "type": "mrkdwn",
+                    "text": f"*{label}*\n"
+                    + _clip(value, SLACK_FIELD - len(label) - 3, slack_escape, len),
+                }
                 for label, value in c.facts
             ],
         },
@@ -265,15 +273,24 @@ def _slack(c: Content) -> dict:
     for s in c.sections:
         heading = f"*{slack_escape(s.title)}*\n"
         lines = fit(s.lines, each - len(heading), more=s.more, escape=slack_escape)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": heading + "\n".join(lines)}})
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": heading + "\n".join(lines)}}
+        )
     blocks += [
         {
             "type": "actions",
             "elements": [
-                {"type": "button", "text": {"type": "plain_text", "text": LINK_LABEL}, "url": c.url}
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": LINK_LABEL},
+                    "url": c.url,
+                }
             ],
         },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Bookend · {slack_escape(c.team)}"}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"Bookend · {slack_escape(c.team)}"}],
+        },
     ]
     # `text` is the notification's and the screen reader's fallback: bottom line first.
     text = "\n".join([slack_escape(c.headline), *(f"{k}: {slack_escape(v)}" for k, v in c.facts)])
@@ -299,7 +316,9 @@ def _mattermost(c: Content) -> dict:
     parts = []
     for s in c.sections:
         heading = f"**{markdown_escape(s.title)}**"
-        parts.append("\n".join([heading, *fit(s.lines, each, more=s.more, escape=markdown_escape)]))
+        parts.append(
+            "\n".join([heading, *fit(s.lines, each, more=s.more, escape=markdown_escape)])
+        )
     attachment = {
         "fallback": c.headline,  # plain text by definition
         "color": MATTERMOST_COLORS[c.urgent],
@@ -342,10 +361,15 @@ def _teams(c: Content) -> dict:
     headline_style = {"color": "Attention"} if c.urgent else {}
     body: list[dict] = [
         _rich(_run(c.headline, weight="Bolder", size="Medium", **headline_style)),
-        *(_rich(_run(f"{label}: ", weight="Bolder"), _run(value), spacing="Small") for label, value in c.facts),
+        *(
+            _rich(_run(f"{label}: ", weight="Bolder"), _run(value), spacing="Small")
+            for label, value in c.facts
+        ),
     ]
     for s in c.sections:
-        lines = fit(s.lines, each, more=s.more, measure=lambda t: _json_size(_line_block(t)), sep="")
+        lines = fit(
+            s.lines, each, more=s.more, measure=lambda t: _json_size(_line_block(t)), sep=""
+        )
         body.append(
             {
                 "type": "Container",

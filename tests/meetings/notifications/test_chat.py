@@ -80,7 +80,9 @@ def sent_agenda(team, organizer, member, *, title="Weekly sync", items=None, zon
     return payload(EventType.AGENDA_SENT)
 
 
-def published_recap(team, organizer, member, *, title="Weekly sync", summary="We ship **Friday**."):
+def published_recap(
+    team, organizer, member, *, title="Weekly sync", summary="We ship **Friday**."
+):
     meeting = MeetingFactory(team=team, organizer=organizer, attendees=[member], title=title,
                              starts_at=START, now=BEFORE)  # fmt: skip
     services.save_recap(meeting=meeting, summary=summary, notes="", no_action_items=False,
@@ -283,7 +285,9 @@ def test_the_recap_groups_action_items_by_owner_with_due_dates(kind, team, peopl
     ana = shown.index("Action items: Ana")
     ben = shown.index("Action items: Ben")
     assert ana < shown.index("Tell support — due Thu 5 Mar") < ben
-    assert ben < shown.index("Fix bug — due Wed 4 Mar") < shown.index("Write notes — due Fri 6 Mar")
+    assert (
+        ben < shown.index("Fix bug — due Wed 4 Mar") < shown.index("Write notes — due Fri 6 Mar")
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -321,7 +325,11 @@ def test_hostile_titles_are_shown_literally_and_break_nothing(
     if kind == "mattermost":
         # Every escape undone by a CommonMark renderer, and no markup made.
         (attachment,) = message["attachments"]
-        for markdown in [message["text"], attachment["text"], *(f["value"] for f in attachment["fields"])]:
+        for markdown in [
+            message["text"],
+            attachment["text"],
+            *(f["value"] for f in attachment["fields"]),
+        ]:
             html = _commonmark.render(markdown)
             assert set(re.findall(r"<(\w+)", html)) <= {"p", "strong", "br"}, html
             assert "@all" not in markdown  # no channel-wide mention
