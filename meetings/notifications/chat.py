@@ -97,7 +97,7 @@ def content(body: dict) -> Content:
         sections = [
             Section(
                 "What now",
-                [f"Agree on the desired outcome first; {organizer} still owes the recap."],
+                [f"Agree on the desired outcome at the start; {organizer} still owes the recap."],
             )
         ]
         urgent = True
@@ -227,9 +227,11 @@ def fit(
     return out
 
 
-def _clip(text: str, limit: int, escape: Callable[[str], str], measure) -> str:
-    # Cut the raw text, never the escaped one (no half "&amp;"): each raw character
-    # measures at least one, so cutting the excess converges at once.
+def _clip(
+    text: str, limit: int, escape: Callable[[str], str], measure: Callable[[str], int]
+) -> str:
+    # Cut the raw text, never the escaped one (no half "&amp;"). Each raw character
+    # measures at least one, so cutting the excess ends within a round or two.
     out = escape(text)
     while measure(out) > limit and text:
         text = text[: len(text) - max(1, measure(out) - limit)].rstrip()
