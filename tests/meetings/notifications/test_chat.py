@@ -116,7 +116,7 @@ def body_of(event_type, team, organizer, member, **kwargs):
         return swept(event_type, team, organizer, member, now=START + timedelta(minutes=1),
                      **kwargs)  # fmt: skip
     return swept(event_type, team, organizer, member,
-                 now=START + timedelta(hours=1, days=3, minutes=120), **kwargs)  # fmt: skip
+                 now=START + timedelta(days=3, hours=3), **kwargs)  # fmt: skip
 
 
 HEADLINES = {
