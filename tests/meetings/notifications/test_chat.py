@@ -209,7 +209,7 @@ def rendered_text(markdown: str) -> str:
 
 
 def teams_runs(message: dict) -> list[str]:
-    """Every TextRun's text; and no TextBlock (Markdown) carries anything but our headings."""
+    """Every TextRun's text; no TextBlock or FactSet anywhere (both read Markdown)."""
     found: list[str] = []
 
     def walk(node):
