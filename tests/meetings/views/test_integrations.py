@@ -55,7 +55,7 @@ def actions(team) -> list[str]:
     return list(events.order_by("pk").values_list("action", flat=True))
 
 
-# -- the list ----------------------------------------------------------------------------
+# -- the list ---------------------------------------------------------------------------
 
 
 def test_team_settings_links_to_the_integrations_page(admin_client, team):
@@ -96,7 +96,7 @@ def test_the_list_costs_the_same_queries_for_any_number_of_endpoints(
     assert len(response.context["endpoints"]) == size
 
 
-# -- registering a webhook: the secret once -------------------------------------------
+# -- registering a webhook: the secret once ---------------------------------------------
 
 
 def test_adding_a_webhook_shows_its_secret_once(admin_client, team, team_admin):
@@ -186,7 +186,7 @@ def test_hostile_input_gets_a_message_not_a_500(admin_client, team):
     assert not Endpoint.objects.exists()
 
 
-# -- chat channels ---------------------------------------------------------------------------
+# -- chat channels ----------------------------------------------------------------------
 
 
 def test_adding_a_chat_channel(admin_client, team):
@@ -218,7 +218,7 @@ def test_a_chat_channel_refuses_personal_events(admin_client, team):
     assert not Endpoint.objects.exists()
 
 
-# -- editing -----------------------------------------------------------------------------------
+# -- editing ----------------------------------------------------------------------------
 
 
 def test_editing_rechecks_the_url(admin_client, team, hook, settings):
@@ -252,7 +252,7 @@ def test_editing_to_another_endpoints_name_is_refused(admin_client, team, hook):
     assert hook.name == "CI"
 
 
-# -- rotate, disable, enable, delete ---------------------------------------------------------------
+# -- rotate, disable, enable, delete ----------------------------------------------------
 
 
 def test_rotating_shows_the_new_secret_once(admin_client, team, hook):
@@ -308,7 +308,7 @@ def test_delete_asks_first_then_deletes(admin_client, team, hook, upcoming):
     assert actions(team) == ["integration.deleted"]
 
 
-# -- deliveries ------------------------------------------------------------------------------------
+# -- deliveries -------------------------------------------------------------------------
 
 
 def test_deliveries_newest_first_with_meeting_and_viewers_time(client, team, hook, upcoming):
@@ -377,7 +377,7 @@ def test_send_again_with_htmx_answers_the_table(admin_client, team, hook, upcomi
     assert "autofocus" in page and "Pending" in page
 
 
-# -- tenancy -----------------------------------------------------------------------------------------
+# -- tenancy ----------------------------------------------------------------------------
 
 
 def test_another_teams_endpoint_and_delivery_are_404(admin_client, team, hook, upcoming):
@@ -393,9 +393,12 @@ def test_another_teams_endpoint_and_delivery_are_404(admin_client, team, hook, u
                  url("endpoint_delete", team.slug, theirs.pk),
                  url("integrations", theirs_team.slug)):  # fmt: skip
         assert admin_client.get(path).status_code == 404, path
-    for path in (url("endpoint_disable", team.slug, theirs.pk),
-                 url("delivery_send_again", team.slug, hook.pk, their_delivery.pk),
-                 url("delivery_send_again", theirs_team.slug, theirs.pk, their_delivery.pk)):  # fmt: skip
+    posts = (
+        url("endpoint_disable", team.slug, theirs.pk),
+        url("delivery_send_again", team.slug, hook.pk, their_delivery.pk),
+        url("delivery_send_again", theirs_team.slug, theirs.pk, their_delivery.pk),
+    )
+    for path in posts:
         assert admin_client.post(path).status_code == 404, path
     theirs.refresh_from_db()
     assert theirs.disabled_at is None
