@@ -36,8 +36,16 @@ def _save(endpoint: Endpoint, **kwargs) -> None:
         raise
 
 
+GONE = "This webhook or chat channel no longer exists (someone deleted it)."
+
+
 def _locked(endpoint: Endpoint) -> Endpoint:
-    return Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    """The row, locked: two admins clicking at once take turns, and the second sees
+    what the first did (a delete included)."""
+    row = Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if row is None:
+        raise ValidationError(GONE)
+    return row
 
 
 def _record(endpoint: Endpoint, by: User | None, action: str, summary: str, *,

@@ -59,6 +59,11 @@ def _back_to(endpoint: Endpoint, name: str = "meetings:endpoint"):
     return redirect(name, endpoint.team.slug, endpoint.pk)
 
 
+def _refused(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
 def _keep_secret(request: HttpRequest, endpoint: Endpoint, secret: str) -> None:
     request.session[SECRET_KEY] = {"endpoint": endpoint.pk, "secret": secret}
 
@@ -160,6 +165,7 @@ def _form_for(endpoint: Endpoint, data=None) -> EndpointForm:
 def endpoint(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One endpoint: its state, its secret once after it was made, and its edit form."""
     endpoint = team_endpoint(request, slug, pk)
+    team = endpoint.team
     if request.method == "POST":
         form = _form_for(endpoint, request.POST)
         if form.is_valid():
@@ -176,11 +182,11 @@ def endpoint(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 return _back_to(endpoint)
         messages.error(request, "Nothing was saved; see the marked fields.")
         # The page shows what is stored, beside the refused form.
-        endpoint.refresh_from_db()
+        endpoint = team_endpoint(request, slug, pk)
     else:
         form = _form_for(endpoint)
     context = {
-        "team": endpoint.team,
+        "team": team,
         "endpoint": endpoint,
         "form": form,
         "new_secret": _take_secret(request, endpoint),
@@ -197,8 +203,7 @@ def endpoint_rotate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         _, secret = services.rotate_secret(endpoint=endpoint, by=request.user, now=timezone.now())
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        _refused(request, error)
     else:
         _keep_secret(request, endpoint, secret)
         messages.success(request, "A new signing secret is made; the old one no longer signs.")
@@ -209,7 +214,14 @@ def endpoint_rotate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def endpoint_disable(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     endpoint = team_endpoint(request, slug, pk)
-    if services.disable_endpoint(endpoint=endpoint, by=request.user, now=timezone.now()):
+    try:
+        disabled = services.disable_endpoint(
+            endpoint=endpoint, by=request.user, now=timezone.now()
+        )
+    except ValidationError as error:
+        _refused(request, error)
+        return redirect("meetings:integrations", endpoint.team.slug)
+    if disabled:
         messages.success(request, f"“{endpoint.name}” is disabled: nothing is posted to it.")
     else:
         messages.info(request, f"“{endpoint.name}” was disabled already.")
@@ -220,11 +232,19 @@ def endpoint_disable(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def endpoint_enable(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     endpoint = team_endpoint(request, slug, pk)
-    waiting = services.enable_endpoint(endpoint=endpoint, by=request.user, now=timezone.now())
+    try:
+        waiting = services.enable_endpoint(endpoint=endpoint, by=request.user, now=timezone.now())
+    except ValidationError as error:
+        _refused(request, error)
+        return redirect("meetings:integrations", endpoint.team.slug)
     if waiting is None:
         messages.info(request, f"“{endpoint.name}” was active already.")
     else:
-        queued = f" {waiting} waiting deliveries are on their way." if waiting else ""
+        queued = (
+            "" if not waiting
+            else " 1 waiting delivery is on its way." if waiting == 1
+            else f" {waiting} waiting deliveries are on their way."
+        )  # fmt: skip
         messages.success(request, f"“{endpoint.name}” is enabled again.{queued}")
     return redirect(safe_next(request, _back_to(endpoint).url))
 
@@ -234,8 +254,12 @@ def endpoint_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET asks (a page with one button, so it works without JavaScript); POST deletes."""
     endpoint = team_endpoint(request, slug, pk)
     if request.method == "POST":
-        services.delete_endpoint(endpoint=endpoint, by=request.user, now=timezone.now())
-        messages.success(request, f"“{endpoint.name}” is deleted.")
+        try:
+            services.delete_endpoint(endpoint=endpoint, by=request.user, now=timezone.now())
+        except ValidationError as error:  # deleted a moment ago by someone else
+            _refused(request, error)
+        else:
+            messages.success(request, f"“{endpoint.name}” is deleted.")
         return redirect("meetings:integrations", endpoint.team.slug)
     return render(request, "meetings/integrations/delete.html",
                   {"team": endpoint.team, "endpoint": endpoint})  # fmt: skip

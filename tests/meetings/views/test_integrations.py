@@ -288,7 +288,7 @@ def test_disable_then_enable_queues_what_waited(admin_client, team, hook, upcomi
     waiting = add_deliveries(hook, upcoming, 1)[0]
     Delivery.objects.filter(pk=waiting.pk).update(state="pending", given_up_at=None)
     response = admin_client.post(url("endpoint_enable", team.slug, hook.pk), follow=True)
-    assert "1 waiting deliveries are on their way" in response.content.decode()
+    assert "1 waiting delivery is on its way" in response.content.decode()
     hook.refresh_from_db()
     waiting.refresh_from_db()
     assert hook.disabled_at is None and hook.disabled_reason == ""
@@ -409,3 +409,17 @@ def test_a_plain_member_gets_403_and_changes_nothing(client, member, team, hook)
     assert client.get(url("integrations", team.slug)).status_code == 403
     assert client.post(url("endpoint_delete", team.slug, hook.pk)).status_code == 403
     assert Endpoint.objects.filter(pk=hook.pk).exists()
+
+
+def test_a_change_to_an_endpoint_deleted_meanwhile_is_refused_not_a_500(team, team_admin, hook):
+    from django.core.exceptions import ValidationError
+
+    from meetings.services import integrations
+
+    now = timezone.now()
+    integrations.delete_endpoint(endpoint=hook, by=team_admin, now=now)
+    for change in (integrations.disable_endpoint, integrations.enable_endpoint,
+                   integrations.rotate_secret, integrations.delete_endpoint):  # fmt: skip
+        with pytest.raises(ValidationError, match="no longer exists"):
+            change(endpoint=hook, by=team_admin, now=now)
+    assert actions(team) == ["integration.deleted"]
