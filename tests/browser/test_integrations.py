@@ -126,6 +126,8 @@ def test_the_delivery_log_reads_on_a_phone(browser, live, platform):
 
     assert page.evaluate(OVERFLOWING) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Nothing hides inside the table's own scroller either: every row reflows.
+    assert page.locator(".table-wrap").evaluate("(el) => el.scrollWidth <= el.clientWidth")
     rows = page.locator("table.deliveries tbody tr")
     expect(rows).to_have_count(5)
     expect(rows.first.locator("th")).to_have_text("Recap published")
@@ -133,6 +135,8 @@ def test_the_delivery_log_reads_on_a_phone(browser, live, platform):
     assert state.evaluate("(td) => getComputedStyle(td, '::before').content") == '"State"'
     assert violations(page) == []
     screenshot(page, "integration-deliveries")
+    # At desktop width the whole table fits its card too.
+    assert page.locator(".table-wrap").evaluate("(el) => el.scrollWidth <= el.clientWidth")
     page.set_viewport_size(PHONE)
 
     # Send again, in place: the row says Pending and keeps the keyboard's place.
