@@ -66,6 +66,7 @@ def test_a_keyboard_only_admin_registers_a_webhook_and_sees_its_secret_once(
     expect(secret_field).to_have_value(endpoint.secret)
     expect(page.get_by_text("webhook-signature").first).to_be_visible()
     assert violations(page) == []
+    screenshot(page, "integration-webhook-secret")
 
     # Copy with the keyboard: the button puts the secret on the clipboard.
     tab_to(page, "#copy-secret")
