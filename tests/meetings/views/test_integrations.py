@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import AuditEvent
 from meetings.models import Delivery, Endpoint, Event
@@ -423,3 +426,32 @@ def test_a_change_to_an_endpoint_deleted_meanwhile_is_refused_not_a_500(team, te
         with pytest.raises(ValidationError, match="no longer exists"):
             change(endpoint=hook, by=team_admin, now=now)
     assert actions(team) == ["integration.deleted"]
+
+
+junk = st.one_of(
+    st.text(max_size=40),
+    st.integers(min_value=1_000, max_value=5_000).map(lambda n: "x" * n),
+    st.sampled_from(["", " ", "\x00", "https://", "https://[::1", "https://93.184.215.14:99999/",
+                     "https://93.184.215.14/\x00", "javascript:alert(1)", "//93.184.215.14/",
+                     "https://xn--/", "https://a..b/", "https://%00/", "agenda.sent"]),
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=junk, url_value=junk, events=st.lists(junk, max_size=3), kind=junk,
+       chat=st.booleans())  # fmt: skip
+def test_any_input_gets_a_page_or_a_redirect_never_a_500(
+    admin_client, team, name, url_value, events, kind, chat
+):
+    with transaction.atomic():
+        path = url("channel_create" if chat else "webhook_create", team.slug)
+        data = {"name": name, "url": url_value, "events": events, "kind": kind}
+        response = admin_client.post(path, data)
+        assert response.status_code in (200, 302)
+        if response.status_code == 200:
+            assert not Endpoint.objects.exists()
+        transaction.set_rollback(True)
