@@ -151,6 +151,15 @@ def test_the_delivery_log_reads_on_a_phone(browser, live, platform):
     newest.refresh_from_db()
     assert newest.state == "pending"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # The list of endpoints and the endpoint's own page read on the phone too.
+    for path in ("/teams/platform/integrations/", f"/teams/platform/integrations/{hook.pk}/"):
+        page.goto(path)
+        assert page.evaluate(OVERFLOWING) == [], path
+        for wrap in page.locator(".table-wrap").all():
+            assert wrap.evaluate("(el) => el.scrollWidth <= el.clientWidth"), path
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    expect(page.get_by_text("2 attempts in a row since").first).to_be_visible()
     assert not seen.errors, seen.errors
     context.close()
 
