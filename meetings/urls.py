@@ -17,6 +17,7 @@ from .views import (
     compliance,
     discussion,
     email_links,
+    integrations,
     meeting,
     pages,
     recap,
@@ -93,6 +94,24 @@ series_patterns = [
     ),
 ]
 
+# A team's webhooks and chat channels, for its admins: teams/<slug>/integrations/...
+integration_patterns = [
+    path("", integrations.integrations, name="integrations"),
+    path("webhooks/new/", integrations.webhook_create, name="webhook_create"),
+    path("channels/new/", integrations.channel_create, name="channel_create"),
+    path("<int:pk>/", integrations.endpoint, name="endpoint"),
+    path("<int:pk>/rotate-secret/", integrations.endpoint_rotate, name="endpoint_rotate"),
+    path("<int:pk>/disable/", integrations.endpoint_disable, name="endpoint_disable"),
+    path("<int:pk>/enable/", integrations.endpoint_enable, name="endpoint_enable"),
+    path("<int:pk>/delete/", integrations.endpoint_delete, name="endpoint_delete"),
+    path("<int:pk>/deliveries/", integrations.endpoint_deliveries, name="endpoint_deliveries"),
+    path(
+        "<int:pk>/deliveries/<int:delivery_pk>/send-again/",
+        integrations.delivery_send_again,
+        name="delivery_send_again",
+    ),
+]
+
 urlpatterns = [
     path("", pages.home, name="home"),
     path("meetings/", pages.meeting_list, name="list"),
@@ -123,6 +142,7 @@ urlpatterns = [
     ),
     # Compliance figures for a team's admins.
     path("compliance/<slug:slug>/", compliance.team_compliance, name="team_compliance"),
+    path("teams/<slug:slug>/integrations/", include(integration_patterns)),
     # Calendars: a secret per-user feed (no login, the token is the key) and .ics files.
     path("calendar/feed/<token:token>.ics", calendar.feed, name="calendar_feed"),
     path("calendar/meetings/<int:pk>.ics", calendar.meeting_ics, name="meeting_ics"),

@@ -191,6 +191,39 @@ def decision_pk(world: World) -> int:
     return world.meeting.decisions.get().pk
 
 
+# -- issue 15: webhooks and chat channels (made on first use, so the world stays as it was) --
+
+
+def webhook_pk(world: World) -> int:
+    from meetings.models import Endpoint
+
+    endpoint, _ = Endpoint.objects.get_or_create(
+        team=world.team, name="Matrix hook",
+        defaults={"kind": "webhook", "url": "https://93.184.215.14/hook",
+                  "events": ["agenda.sent"], "secret": "whsec_bWF0cml4"},
+    )  # fmt: skip
+    return endpoint.pk
+
+
+def delivery_pk(world: World) -> int:
+    from meetings.models import Delivery, Event
+
+    event, _ = Event.objects.get_or_create(
+        team=world.team, key="matrix", defaults={"type": "agenda.sent", "meeting": world.meeting,
+                                                 "payload": {}},
+    )  # fmt: skip
+    delivery, _ = Delivery.objects.get_or_create(
+        endpoint_id=webhook_pk(world), event=event,
+        defaults={"state": "failed", "attempts": 3, "response_code": 500,
+                  "given_up_at": timezone.now(), "last_error": "500 Internal Server Error"},
+    )  # fmt: skip
+    return delivery.pk
+
+
+def team_slug(world: World) -> str:
+    return world.team.slug
+
+
 Path = Callable[[World], str]
 
 
@@ -318,6 +351,58 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("meetings:team_compliance", lambda w: w.team.slug),
         TEAM_ADMIN,
     ),
+    # -- issue 15: a team's webhooks and chat channels, for its admins only --------------
+    ("meetings:integrations", "GET", url("meetings:integrations", team_slug), TEAM_ADMIN),
+    ("meetings:webhook_create", "GET", url("meetings:webhook_create", team_slug), TEAM_ADMIN),
+    ("meetings:webhook_create", "POST", url("meetings:webhook_create", team_slug), TEAM_ADMIN),
+    ("meetings:channel_create", "GET", url("meetings:channel_create", team_slug), TEAM_ADMIN),
+    ("meetings:channel_create", "POST", url("meetings:channel_create", team_slug), TEAM_ADMIN),
+    ("meetings:endpoint", "GET", url("meetings:endpoint", team_slug, webhook_pk), TEAM_ADMIN),
+    ("meetings:endpoint", "POST", url("meetings:endpoint", team_slug, webhook_pk), TEAM_ADMIN),
+    (
+        "meetings:endpoint_rotate",
+        "POST",
+        url("meetings:endpoint_rotate", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "meetings:endpoint_disable",
+        "POST",
+        url("meetings:endpoint_disable", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "meetings:endpoint_enable",
+        "POST",
+        url("meetings:endpoint_enable", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    # Without JavaScript too, Delete first GETs a page that asks.
+    (
+        "meetings:endpoint_delete",
+        "GET",
+        url("meetings:endpoint_delete", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "meetings:endpoint_delete",
+        "POST",
+        url("meetings:endpoint_delete", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "meetings:endpoint_deliveries",
+        "GET",
+        url("meetings:endpoint_deliveries", team_slug, webhook_pk),
+        TEAM_ADMIN,
+    ),
+    (
+        "meetings:delivery_send_again",
+        "POST",
+        url("meetings:delivery_send_again", team_slug, webhook_pk, delivery_pk),
+        TEAM_ADMIN,
+    ),
+    # -- end of issue 15 ------------------------------------------------------------------
     ("meetings:home", "GET", url("meetings:home"), SIGNED_IN),
     ("meetings:list", "GET", url("meetings:list"), SIGNED_IN),
     ("meetings:create", "GET", url("meetings:create"), SIGNED_IN),

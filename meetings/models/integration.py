@@ -10,6 +10,7 @@ many sweeps, workers or "send again" clicks run at once.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.db import models
 from django.db.models import Q
@@ -120,6 +121,19 @@ class Endpoint(models.Model):
 
     def listens_to(self, event_type: str) -> bool:
         return event_type in self.events
+
+    @property
+    def event_labels(self) -> list[str]:
+        """What it listens to, as the catalogue names it."""
+        return [EventType(value).label for value in self.events if value in EventType.values]
+
+    @property
+    def host(self) -> str:
+        """The URL's host, which lists show: the rest of a chat URL is its credential."""
+        try:
+            return urlsplit(self.url).hostname or ""
+        except ValueError:
+            return ""
 
 
 class Event(models.Model):

@@ -102,3 +102,23 @@ const firstInvalid = document.querySelector("main [aria-invalid='true']");
 if (firstInvalid) {
   firstInvalid.focus();
 }
+
+// Copy buttons (data-copy names the field): shown only where the clipboard works;
+// without them the read-only field is there to select and copy by hand.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(`${button.id}-status`);
+  if (!field) continue;
+  field.addEventListener("focus", () => field.select());
+  if (!navigator.clipboard) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(field.value);
+      if (status) status.textContent = "Copied to the clipboard.";
+    } catch {
+      field.select();
+      if (status) status.textContent = "Copying was refused: press Ctrl+C (⌘C) to copy the selection.";
+    }
+  });
+}
