@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,18 +47,31 @@ class Request:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    """`tls`: (certificate file, key file) to speak HTTPS; `server_names` then records
+    the name each client asked for (SNI)."""
+
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self.requests: list[Request] = []
         self.replies: list[Reply] = []
+        self.server_names: list[str | None] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            context.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def script(self, *replies: Reply) -> None:
         with self.lock:

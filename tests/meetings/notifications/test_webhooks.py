@@ -7,6 +7,8 @@ The worker-driven scenarios are in tests/integration/test_webhooks_real_parts.py
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -162,6 +164,55 @@ def test_a_connection_refused_is_retried(team, meeting, now):
     assert "Connection refused" in delivery.last_error or "NewConnectionError" in (
         delivery.last_error
     )
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for hooks.test (openssl), trusted as the only CA."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", key, "-out", cert, "-subj", "/CN=hooks.test",
+         "-addext", "subjectAltName=DNS:hooks.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    team, meeting, now, monkeypatch, certificate
+):
+    """The name is resolved once, by the guard; the connection goes to that address
+    with the name as SNI, Host and the name the certificate must carry."""
+    tls = Receiver(tls=certificate).start()
+    resolved = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        resolved.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    try:
+        hook(team, f"https://hooks.test:{tls.port}", name="Good name")
+        good = queued(meeting, now, key="good")
+        assert webhooks.deliver(good.pk, now=now).status == "sent"
+        # The name once (the guard); then the checked address itself, which urllib3
+        # hands to getaddrinfo as a literal (no lookup).
+        assert resolved == ["hooks.test", "127.0.0.1"]
+        (request,) = tls.seen()
+        assert request.headers["host"] == f"hooks.test:{tls.port}"
+        assert tls.server_names == ["hooks.test"]
+        # A name the certificate does not carry: refused by TLS, nothing posted.
+        Endpoint.objects.all().delete()
+        hook(team, f"https://other.test:{tls.port}", name="Wrong name")
+        wrong = queued(meeting, now, key="wrong")
+        assert webhooks.deliver(wrong.pk, now=now).status == "retry"
+        wrong.refresh_from_db()
+        assert wrong.last_error == "SSLError: hostname 'other.test' doesn't match 'hooks.test'"
+        assert len(tls.seen()) == 1
+    finally:
+        tls.stop()
 
 
 def test_retry_after_in_seconds_or_as_a_date_is_honoured_up_to_an_hour(now):
