@@ -21,21 +21,25 @@ One `Delivery` row per event and endpoint (see `events`). `deliver` posts one ro
 Outcome of an attempt:
 
 - 2xx: sent. The endpoint's run of failures ends.
-- A timeout, a connection error, 5xx, 408 or 429: retried with the outbox's
-  backoff (`delivery.retry_delay`), or not before the answer's Retry-After
-  (seconds or an HTTP date, capped at RETRY_AFTER_CAP: a receiver cannot park
-  a delivery for days). A wait the countdown can hold (OUTBOX_RETRY_MAX_SECONDS)
-  gets its own countdown task; a longer one is left to the re-drive, which
-  takes the row once `send_after` passes. Past OUTBOX_MAX_AGE (from when it was
-  queued or sent again) it expires instead.
+- A timeout, a connection error (TLS included), 5xx, 408 or 429: retried with
+  the outbox's backoff (`delivery.retry_delay`), and not before the answer's
+  Retry-After (seconds or an HTTP date, capped at RETRY_AFTER_CAP: a receiver
+  cannot park a delivery for days). A wait a countdown may hold (up to
+  OUTBOX_RETRY_MAX_SECONDS, far below the broker's visibility timeout) gets its
+  own countdown task; a longer one is left to the re-drive, which takes the row
+  once `send_after` passes. Past OUTBOX_MAX_AGE (from when it was queued or
+  sent again) it expires instead.
 - Any other 4xx, any 3xx (redirects are not followed: a redirect could point at
   an address the guard would refuse) or a URL the guard refuses: failed, not
   retried. A team admin can send it again.
 
 Every failed attempt counts against the endpoint. After WEBHOOK_DISABLE_AFTER_FAILURES
-failures in a row spread over at least WEBHOOK_DISABLE_AFTER_HOURS, the endpoint is
-disabled and its team's admins are e-mailed; its pending deliveries wait (they
-neither go out nor expire) until `enable` queues them again.
+failures in a row spread over at least WEBHOOK_DISABLE_AFTER_HOURS, the endpoint
+is disabled and its team's admins are e-mailed; its pending deliveries wait
+(they neither go out nor expire) until `enable` queues them again.
+
+A receiver that answers slowly is bounded by the timeouts per read, and in the
+end by the task's time limit; only an error's body is read, one read's worth.
 """
 
 from __future__ import annotations
@@ -323,7 +327,9 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> Answer:
             preload_content=False, assert_same_host=False,
         )  # fmt: skip
         try:
-            excerpt = response.read(ERROR_BODY_CHARS * 4).decode("utf-8", "replace")
+            # Only an error's body is read, and only what one read returns: a
+            # receiver that drips a large body cannot hold the worker.
+            excerpt = b"" if 200 <= response.status < 300 else response.read1(ERROR_BODY_CHARS * 4)
         finally:
             response.release_conn()
     except urllib3.exceptions.TimeoutError as exc:
@@ -332,7 +338,7 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> Answer:
         return Answer(None, f"{exc.__class__.__name__}: {exc}"[: ERROR_BODY_CHARS * 2])
     finally:
         pool.close()
-    return _answer(response, excerpt)
+    return _answer(response, excerpt.decode("utf-8", "replace"))
 
 
 def _answer(response: urllib3.BaseHTTPResponse, excerpt: str) -> Answer:
