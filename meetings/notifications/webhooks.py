@@ -202,12 +202,13 @@ def expire_stale(*, now: datetime) -> int:
 @dataclass(frozen=True)
 class Answer:
     """What one attempt got: a status (None when no answer came), a short error,
-    the answer's Retry-After, and whether the guard refused the URL."""
+    the answer's Retry-After, and whether nothing was posted for a reason no
+    retry would fix (the guard refused the URL, the body could not be made)."""
 
     status: int | None
     error: str = ""
     retry_after: str = ""
-    refused: bool = False
+    permanent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -218,7 +219,7 @@ class Answer:
         """Whether trying again later may work: no answer (a timeout, a connection
         refused or dropped), "not now" statuses, and server errors."""
         if self.status is None:
-            return not self.refused
+            return not self.permanent
         return self.status >= 500 or self.status in RETRY_STATUSES
 
 
@@ -272,11 +273,14 @@ def _attempt(delivery: Delivery, now: datetime) -> Answer:
     try:
         target = check_url(endpoint.url)
     except UnsafeURL as exc:
-        return Answer(None, str(exc), refused=True)
+        return Answer(None, str(exc), permanent=True)
     if endpoint.is_chat:
-        from .chat import render  # written beside this module (chat channels' bodies)
+        from .chat import render  # the chat channels' bodies, beside this module
 
-        body = json.dumps(render(endpoint.kind, event.payload)).encode()
+        try:
+            body = json.dumps(render(endpoint.kind, event.payload)).encode()
+        except ValueError as exc:  # an event type chat channels do not get
+            return Answer(None, f"Not posted: {exc}", permanent=True)
         headers = {}
     else:
         body = json.dumps(event.payload).encode()
