@@ -453,3 +453,23 @@ def test_only_team_admins_get_the_notice(team, team_admin, member, now):
     )
     assert recipients == {team_admin.pk}
     assert Event.objects.count() == 0
+
+
+def test_a_chat_channel_gets_its_rendered_body_unsigned(receiver, team, meeting, now):
+    from meetings.notifications.chat import render
+
+    Endpoint.objects.create(
+        team=team, kind=Endpoint.Kind.SLACK, name="Channel", url=f"{receiver.url}/slack",
+        events=[EventType.RECAP_OVERDUE],
+    )  # fmt: skip
+    (pk,) = events.emit(EventType.RECAP_OVERDUE, meeting, now=now)
+    assert webhooks.deliver(pk, now=now).status == "sent"
+    (request,) = receiver.seen()
+    assert request.json() == render("slack", Delivery.objects.get(pk=pk).event.payload)
+    assert not any(name.startswith("webhook-") for name in request.headers)
+    # An event type chat channels do not get is not posted, and not retried.
+    Endpoint.objects.filter(kind=Endpoint.Kind.SLACK).update(events=[EventType.MEETING_CANCELED])
+    (pk,) = events.emit(EventType.MEETING_CANCELED, meeting, now=now)
+    assert webhooks.deliver(pk, now=now).status == "failed"
+    assert Delivery.objects.get(pk=pk).last_error.startswith("Not posted:")
+    assert len(receiver.seen()) == 1
