@@ -1,7 +1,8 @@
 """Every Celery task of Bookend. Thin: named, JSON arguments (ids), each calls one function.
 
 Time limits: delivery talks to an SMTP server whose timeout is EMAIL_TIMEOUT
-(10 s by default), well inside the soft limit. `acks_late` only on delivery,
+(10 s by default), or to a webhook with WEBHOOK_TIMEOUT_SECONDS (10 s) to connect
+and as much to read, well inside the soft limit. `acks_late` only on delivery,
 which is idempotent (it locks its row and checks the state), so a message
 redelivered after a worker died cannot send twice; the sweep and the re-drive
 are idempotent too, but losing one run costs nothing, the next beat redoes it.
@@ -63,18 +64,57 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     return counts
 
 
+# -- webhooks and chat channels ---------------------------------------------------
+# One task per delivery: an endpoint that hangs until its timeout holds one worker
+# slot, not the deliveries to every other endpoint queued with it.
+
+
+@shared_task(
+    name="meetings.deliver_webhooks",
+    acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=45,
+    time_limit=60,
+)
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Queued after commit by `events.emit` and the re-drive: fans out per delivery."""
+    for pk in delivery_ids:
+        deliver_webhook.delay(pk)
+    return len(delivery_ids)
+
+
+@shared_task(
+    name="meetings.deliver_webhook",
+    bind=True,
+    acks_late=True,  # idempotent: webhooks.deliver posts only a pending row, under a lock
+    reject_on_worker_lost=False,  # the re-drive, not a redelivery loop, retries a crash
+    max_retries=None,  # retried until its age runs out (outbox.age_limit)
+    soft_time_limit=45,  # one attempt: WEBHOOK_TIMEOUT_SECONDS to connect, as much to read
+    time_limit=60,
+)
+def deliver_webhook(self, delivery_id: int) -> str:
+    outcome = notifications.webhooks.deliver(delivery_id, now=timezone.now())
+    if outcome.status == "retry":
+        # At most OUTBOX_RETRY_MAX_SECONDS; a longer wait is the re-drive's.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
 @shared_task(name="meetings.sweep_reminders", soft_time_limit=240, time_limit=300)
 def sweep_reminders() -> int:
     now = timezone.now()
     result = notifications.sweep(now=now)
-    # Rows whose working-hours wait ended since the last minute go out now.
+    # Rows whose working-hours wait (or a webhook's Retry-After) ended since the
+    # last minute go out now.
     notifications.dispatch_ready(now=now)
+    notifications.webhooks.dispatch_ready(now=now)
     return result.queued
 
 
 @shared_task(name="meetings.redrive_outbox", soft_time_limit=240, time_limit=300)
 def redrive_outbox() -> int:
-    return notifications.dispatch_ready(now=timezone.now())
+    now = timezone.now()
+    return notifications.dispatch_ready(now=now) + notifications.webhooks.dispatch_ready(now=now)
 
 
 @shared_task(name="meetings.queue_daily_digests", soft_time_limit=240, time_limit=300)

@@ -22,7 +22,9 @@ and enqueue, a killed worker) or whose working-hours wait is over.
 
 Webhooks and chat channels get team events (`events`: recorded with the change,
 one delivery row per listening endpoint, the same idempotency, lease and
-re-drive as the e-mail outbox).
+re-drive as the e-mail outbox; `webhooks`: the signed POST of one delivery, its
+retries, the re-drive, disabling an endpoint that keeps failing; `safe_urls`:
+where Bookend may post).
 
 Modules: `stages` (the table), `sweeper`, `outbox` (insert, enqueue, re-drive,
 "remind now"), `delivery`, `digests` (agenda, recap and daily digests and the
@@ -33,7 +35,7 @@ for the batch of agenda activity, read from the audit trail when it is sent).
 
 from __future__ import annotations
 
-from . import events
+from . import events, webhooks
 from .delivery import Outcome, deliver, deliver_many
 from .digests import (
     queue_activity,
@@ -52,6 +54,7 @@ __all__ = [
     "agenda_digest_stage",
     "deliver",
     "events",
+    "webhooks",
     "deliver_many",
     "dispatch_ready",
     "queue_activity",

@@ -30,10 +30,9 @@ from accounts.mail import site_url
 from accounts.models import User
 
 from ..models import ActionItem, Delivery, Endpoint, Event, EventType, Meeting
-from .outbox import outbox_lease, publish_after_commit
+from .outbox import WEBHOOK_TASK, outbox_lease, publish_after_commit
 
 VERSION = 1
-WEBHOOK_TASK = "meetings.deliver_webhooks"
 
 
 def new_secret() -> str:

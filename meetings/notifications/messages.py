@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count, Exists, OuterRef, Prefetch
@@ -33,6 +34,7 @@ from ..models import (
     AgendaVersion,
     Attendee,
     Decision,
+    Endpoint,
     Meeting,
     Notification,
 )
@@ -41,7 +43,7 @@ from .action_messages import declined_items_url, with_answer_links
 from .activity_messages import RENDERERS as ACTIVITY_RENDERERS
 from .activity_messages import prepare_activity_batches as prepare_activity_batches
 from .daily import daily_digest_content, daily_digest_contents, digest_is_empty
-from .outbox import MANUAL_STAGE_PREFIX, age_limit
+from .outbox import MANUAL_STAGE_PREFIX, age_limit, endpoint_of_stage
 from .stages import current_stage
 
 Kind = Notification.Kind
@@ -497,6 +499,48 @@ def delivery_expired(
 EXPIRED_LISTED = 20
 
 
+# -- a webhook or chat channel disabled, for team admins --------------------------------
+
+
+def integrations_url(team) -> str:
+    """Where a team admin looks at the team's endpoints and turns one on again.
+
+    The team's settings until the integrations pages land; then
+    `reverse("meetings:integrations", args=[team.slug])`.
+    """
+    return site_url(reverse("accounts:team_settings"))
+
+
+def endpoint_disabled(
+    notification: Notification, *, now: datetime, cache: MeetingCache | None = None
+) -> EmailMultiAlternatives | None:
+    """An endpoint of the recipient's team was disabled after failing for long.
+
+    Not sent when it was enabled again meanwhile, or the recipient is no longer
+    an admin of its team.
+    """
+    recipient = notification.recipient
+    endpoint = (
+        Endpoint.objects.select_related("team")
+        .filter(
+            pk=endpoint_of_stage(notification.stage),
+            disabled_at__isnull=False,
+            team__memberships__user=recipient,
+            team__memberships__role__in=Membership.ADMIN_ROLES,
+        )
+        .first()
+    )
+    if endpoint is None:
+        return None
+    context = {
+        **_base_context(recipient, now),
+        "endpoint": endpoint,
+        "host": urlsplit(endpoint.url).hostname or endpoint.url,
+        "integrations_url": integrations_url(endpoint.team),
+    }
+    return make_message("endpoint_disabled", context, to=[recipient.email])
+
+
 RENDERERS = {
     Kind.AGENDA_DIGEST: agenda_digest,
     Kind.RECAP_DIGEST: recap_digest,
@@ -506,6 +550,7 @@ RENDERERS = {
     Kind.RECAP_ESCALATION: reminder,
     Kind.DAILY_DIGEST: daily_digest,
     Kind.DELIVERY_EXPIRED: delivery_expired,
+    Kind.ENDPOINT_DISABLED: endpoint_disabled,
     **ACTION_RENDERERS,
     **ACTIVITY_RENDERERS,
 }

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 
-from ..models import Meeting, Notification
+from ..models import Delivery, Meeting, Notification
 from .stages import Kind, current_stage
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,8 @@ DELIVERY_CHUNK = 100
 # The delivery task, found by its name in Celery's registry: the task module
 # builds on this one, so importing it here would make a cycle.
 DELIVER_TASK = "meetings.deliver_notifications"
+# The webhook and chat delivery task (webhooks.py), taking a list of Delivery ids.
+WEBHOOK_TASK = "meetings.deliver_webhooks"
 
 
 def queue_delivery(ids: Sequence[int]) -> None:
@@ -180,9 +182,13 @@ def publish_after_commit(task_name: str, *args, **kwargs) -> None:
             current_app.tasks[task_name].delay(*args, **kwargs)
         except Exception as exc:  # kombu's OperationalError, redis' ConnectionError...
             log.warning("could not enqueue %s (%s); the re-drive will", task_name, exc)
+            # Let the next re-drive take them instead of waiting out the lease.
             if task_name == DELIVER_TASK:
-                # Let the next re-drive take them instead of waiting out the lease.
                 Notification.objects.filter(pk__in=args[0], state=State.PENDING).update(
+                    send_after=timezone.now()
+                )
+            elif task_name == WEBHOOK_TASK:
+                Delivery.objects.filter(pk__in=args[0], state=State.PENDING).update(
                     send_after=timezone.now()
                 )
 
@@ -221,6 +227,16 @@ MANUAL_STAGE_PREFIX = "manual:"
 def manual_stage(now: datetime) -> str:
     """The stage of a "remind now": one per UTC day (per meeting, kind and recipient)."""
     return f"{MANUAL_STAGE_PREFIX}{now.astimezone(UTC).date().isoformat()}"
+
+
+def endpoint_disabled_stage(endpoint_id: int, disabled_at: datetime) -> str:
+    """The stage of the "endpoint disabled" e-mail: one per endpoint and disabling
+    (at most 40 characters)."""
+    return f"endpoint:{endpoint_id}:{disabled_at.astimezone(UTC):%Y%m%dT%H%M%S}"
+
+
+def endpoint_of_stage(stage: str) -> int:
+    return int(stage.split(":")[1])
 
 
 def remind_now(*, meeting: Meeting, now: datetime) -> int:

@@ -138,3 +138,15 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = 
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+@pytest.fixture
+def receiver():
+    """A local webhook receiver (tests/integration/receiver.py), scripted per request."""
+    from tests.integration.receiver import Receiver
+
+    server = Receiver().start()
+    try:
+        yield server
+    finally:
+        server.stop()
