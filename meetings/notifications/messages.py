@@ -503,12 +503,8 @@ EXPIRED_LISTED = 20
 
 
 def integrations_url(team) -> str:
-    """Where a team admin looks at the team's endpoints and turns one on again.
-
-    The team's settings until the integrations pages land; then
-    `reverse("meetings:integrations", args=[team.slug])`.
-    """
-    return site_url(reverse("accounts:team_settings"))
+    """Where a team admin looks at the team's endpoints and turns one on again."""
+    return site_url(reverse("meetings:integrations", args=[team.slug]))
 
 
 def endpoint_disabled(
