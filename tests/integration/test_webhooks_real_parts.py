@@ -333,3 +333,48 @@ def test_a_worker_killed_mid_delivery_delivers_once_with_the_same_webhook_id(
     assert receiver.delivered() == collections.Counter({first.webhook_id: 1})
     # The killed attempt recorded nothing; the one that got through did.
     assert Delivery.objects.get(pk=pk).attempts == 1
+
+
+def test_chat_channels_get_the_recap_in_their_own_format_through_the_worker(
+    celery_worker, receiver, fast_retries, team, organizer, member
+):
+    """One receiver stands in for Slack, Mattermost and Teams; the worker posts each
+    its own format, unsigned, retrying a 503 like any delivery, exactly once each."""
+    from tests.meetings.notifications.test_chat import check_mattermost, check_slack, check_teams
+
+    channels = {
+        kind: Endpoint.objects.create(
+            team=team, kind=kind, name=f"#{kind}", url=f"{receiver.url}/{kind}",
+            events=[T.RECAP_PUBLISHED],
+        )
+        for kind in (Endpoint.Kind.SLACK, Endpoint.Kind.MATTERMOST, Endpoint.Kind.TEAMS)
+    }  # fmt: skip
+    receiver.script(Reply(503, body=b"try later"))
+    now = timezone.now()
+    held = MeetingFactory(team=team, organizer=organizer, attendees=[member],
+                          starts_at=now - timedelta(hours=2),
+                          now=now - timedelta(days=3))  # fmt: skip
+    after = held.ends_at + timedelta(minutes=5)
+    services.save_recap(meeting=held, summary="We chose B.", notes="", no_action_items=False,
+                        now=after)  # fmt: skip
+    services.assign_action_item(meeting=held, description="Write it up", owner=member,
+                                due_date=(now + timedelta(days=2)).date(), created_by=organizer,
+                                now=after)  # fmt: skip
+    services.publish_recap(meeting=held, by=organizer, now=after)
+    ids = list(
+        Delivery.objects.filter(endpoint__in=channels.values()).values_list("pk", flat=True)
+    )
+    assert len(ids) == 3
+    wait_for(lambda: settled(ids), what="the three chat deliveries")
+    assert Delivery.objects.filter(pk__in=ids, state=State.SENT).count() == 3
+    by_path = {r.path.rsplit("/", 1)[-1]: r for r in receiver.seen() if r.answered == 200}
+    assert set(by_path) == {"slack", "mattermost", "teams"}
+    assert len(receiver.seen()) == 4  # the 503, then one success each
+    for request in by_path.values():
+        assert "webhook-signature" not in {k.lower() for k in request.headers}
+    check_slack(by_path["slack"].json())
+    check_mattermost(by_path["mattermost"].json())
+    check_teams(by_path["teams"].json())
+    assert by_path["slack"].json()["text"].startswith("Recap published: Weekly sync")
+    meeting_url = f"/meetings/{held.pk}/"
+    assert all(meeting_url in r.body.decode() for r in by_path.values())
