@@ -19,16 +19,24 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as InputError
 
-from . import endpoints
+from . import action_items, agenda, meetings, recap
 
-api = NinjaAPI(
+
+class BookendAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        # The view's name ("create_meeting"): OpenAPI links refer to operations by it.
+        return operation.view_func.__name__
+
+
+api = BookendAPI(
     title="Bookend API",
     version="1",
     urls_namespace="api",
     description="Meetings bookended by an agenda and a recap. Authenticate with a personal "
     "access token from your profile page: `Authorization: Bearer <token>`.",
 )
-api.add_router("", endpoints.router)
+for module in (meetings, agenda, recap, action_items):
+    api.add_router("", module.router)
 
 
 def errors(request: HttpRequest, status: int, *problems: tuple[str, str | None]) -> HttpResponse:

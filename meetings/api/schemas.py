@@ -6,7 +6,19 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
+
+from ..forms.meeting import OUTCOME_LIMIT, TEXT_LIMIT
+from ..models import Outcome
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -16,10 +28,6 @@ def _in_utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("This time is out of range.") from None
-
-
-# Every time the API reads: with its offset (naive times are refused), kept in UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class Error(Schema):
@@ -123,31 +131,126 @@ class MeetingDetail(MeetingOut):
 
 
 # -- input --------------------------------------------------------------------------
+# Plain pydantic models, strict: a body is a JSON object with only the documented
+# fields, each of its JSON type. ninja's Schema would read any object's attributes
+# (a bare JSON string "x" passed as {"title": "X"}: str.title), and pydantic's lax
+# mode turns 0 into false and a number into a date; a client that sends those has
+# a bug it should hear about, as a 422.
 
 
-class MeetingIn(Schema):
-    team_id: int
-    title: str = Field(..., max_length=200)
+def _text(value: object) -> object:
+    """Dates and times come as ISO 8601 text, never as numbers (lax pydantic would
+    read a number as a Unix timestamp)."""
+    if not isinstance(value, str | date):
+        raise ValueError("Write it as ISO 8601 text.")
+    return value
+
+
+# Every time the API reads: with its offset (naive times are refused), kept in UTC.
+Instant = Annotated[AwareDatetime, BeforeValidator(_text), AfterValidator(_in_utc)]
+Day = Annotated[date, BeforeValidator(_text)]
+Title = Annotated[StrictStr, Field(max_length=200)]
+Text = Annotated[StrictStr, Field(max_length=TEXT_LIMIT)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MeetingIn(Input):
+    team_id: Id
+    title: Title
     starts_at: Instant
     ends_at: Instant
-    time_zone: str = Field(..., max_length=64)
-    location: str = Field("", max_length=500)
-    attendee_ids: list[int] = Field(default_factory=list, max_length=500)
+    time_zone: Annotated[StrictStr, Field(max_length=64)]
+    location: Annotated[StrictStr, Field(max_length=500)] = ""
+    attendee_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
-class AgendaItemIn(Schema):
-    title: str = Field(..., max_length=200)
-    notes: str = Field("", max_length=20000)
-    timebox_minutes: int | None = Field(None, ge=1, le=480)
+class MeetingPatch(Input):
+    """Only what is given (and not null) changes; `attendee_ids` is the whole list
+    of attendees (the organizer always attends)."""
+
+    title: Title | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    location: Annotated[StrictStr, Field(max_length=500)] | None = None
+    attendee_ids: list[Id] | None = Field(None, max_length=500)
 
 
-class DoneIn(Schema):
-    done: bool
+class AttendeeIn(Input):
+    user_id: Id
 
 
-class RedateIn(Schema):
-    due_date: date
+class OutcomeIn(Input):
+    desired_outcome: Annotated[StrictStr, Field(max_length=OUTCOME_LIMIT)]
 
 
-class DeclineIn(Schema):
-    reason: str = Field(..., max_length=2000)
+class AgendaItemIn(Input):
+    title: Title
+    notes: Text = ""
+    timebox_minutes: Annotated[StrictInt, Field(ge=1, le=480)] | None = None
+    owner_id: Id | None = Field(
+        None, description="Only the organizer and team admins give an item an owner."
+    )
+
+
+class AgendaItemPatch(Input):
+    """Only what is given changes; `null` clears the owner or the time box, and
+    keeps the title and notes as they are."""
+
+    title: Title | None = None
+    notes: Text | None = None
+    timebox_minutes: Annotated[StrictInt, Field(ge=1, le=480)] | None = None
+    owner_id: Id | None = None
+
+
+class MoveIn(Input):
+    offset: Annotated[StrictInt, Field(ge=-500, le=500)] = Field(
+        ...,
+        description="Places to move: negative moves up, positive down; "
+        "stops at the first and the last place.",
+    )
+
+
+class ItemOutcomeIn(Input):
+    agenda_item_id: Id
+    outcome: Outcome
+
+
+class RecapIn(Input):
+    """The recap draft; only what is given (and not null) changes."""
+
+    summary: Text | None = None
+    notes: Annotated[StrictStr, Field(max_length=TEXT_LIMIT * 5)] | None = None
+    no_action_items: StrictBool | None = None
+    outcomes: list[ItemOutcomeIn] = Field(default_factory=list, max_length=500)
+
+
+class DecisionIn(Input):
+    text: Text
+
+
+class ActionItemIn(Input):
+    description: Text
+    owner_id: Id
+    due_date: Day
+
+
+class ActionItemPatch(Input):
+    description: Text | None = None
+    owner_id: Id | None = None
+    due_date: Day | None = None
+
+
+class DoneIn(Input):
+    done: StrictBool = Field(..., description="`true` marks it done, `false` opens it again.")
+
+
+class RedateIn(Input):
+    due_date: Day
+
+
+class DeclineIn(Input):
+    reason: Annotated[StrictStr, Field(max_length=2000)]
