@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as InputError
@@ -90,3 +92,11 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
         # Whole seconds, as RFC 9110 wants.
         response["Retry-After"] = str(math.ceil(error.wait))
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a path no URL pattern matches (handler404): in the API's error
+    shape under /api/v1/ (`/meetings/-1/`, `/meetings/abc/`), the site's page elsewhere."""
+    if request.path.startswith(reverse("api:api-root")):
+        return JsonResponse({"errors": [{"message": "Not found.", "field": None}]}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -138,6 +138,13 @@ def get_meeting(request: HttpRequest, meeting_id: int):
     return meeting_detail(request, meeting_id)
 
 
+ON_A_MEETING = (
+    "get_meeting", "update_meeting", "cancel_meeting", "list_attendees", "add_attendee",
+    "set_desired_outcome", "add_agenda_item", "send_agenda", "amend_agenda",
+    "save_recap", "add_decision", "add_draft_action_item", "publish_recap", "acknowledge_recap",
+)  # fmt: skip
+
+
 # Where a new meeting's id goes next (OpenAPI links: clients and Schemathesis'
 # stateful phase follow them).
 def _meeting_links(*operations: str) -> dict:
@@ -159,21 +166,7 @@ def _meeting_links(*operations: str) -> dict:
     auth=auth.WRITE,
     url_name="meeting_create",
     summary="Schedule a meeting",
-    openapi_extra=_meeting_links(
-        "get_meeting",
-        "update_meeting",
-        "cancel_meeting",
-        "set_desired_outcome",
-        "add_agenda_item",
-        "send_agenda",
-        "amend_agenda",
-        "list_attendees",
-        "add_attendee",
-        "save_recap",
-        "add_decision",
-        "add_draft_action_item",
-        "publish_recap",
-    ),  # fmt: skip
+    openapi_extra=_meeting_links(*ON_A_MEETING),
 )
 def create_meeting(request: HttpRequest, data: MeetingIn):
     """Schedule a meeting in one of your teams; you organize it and attend. A start

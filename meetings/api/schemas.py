@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -138,19 +139,42 @@ class MeetingDetail(MeetingOut):
 # a bug it should hear about, as a 422.
 
 
-def _text(value: object) -> object:
-    """Dates and times come as ISO 8601 text, never as numbers (lax pydantic would
-    read a number as a Unix timestamp)."""
-    if not isinstance(value, str | date):
-        raise ValueError("Write it as ISO 8601 text.")
+def _iso(value: object) -> object:
+    """Dates and times come as ISO 8601 text (YYYY-MM-DD…), never as numbers: lax
+    pydantic reads a number, or a query string of digits, as a Unix timestamp."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.match(r"\d{4}-", value):
+        raise ValueError("Write it as ISO 8601 text, such as 2026-05-04T09:30:00+02:00.")
     return value
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; Django's form fields refuse it alike.
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
+    return value
+
+
+def text(max_length: int) -> type:
+    """A JSON string, without NUL, of at most `max_length` characters."""
+    return Annotated[
+        StrictStr,
+        AfterValidator(_no_nul),
+        Field(max_length=max_length, json_schema_extra={"pattern": "^[^\\u0000]*$"}),
+    ]
+
+
 # Every time the API reads: with its offset (naive times are refused), kept in UTC.
-Instant = Annotated[AwareDatetime, BeforeValidator(_text), AfterValidator(_in_utc)]
-Day = Annotated[date, BeforeValidator(_text)]
-Title = Annotated[StrictStr, Field(max_length=200)]
-Text = Annotated[StrictStr, Field(max_length=TEXT_LIMIT)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso), AfterValidator(_in_utc)]
+Day = Annotated[date, BeforeValidator(_iso)]
+Title = text(200)
+Text = text(TEXT_LIMIT)
+LongText = text(TEXT_LIMIT * 5)
+Zone = text(64)
+Place = text(500)
+DesiredOutcome = text(OUTCOME_LIMIT)
+Reason = text(2000)
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
 
@@ -163,8 +187,8 @@ class MeetingIn(Input):
     title: Title
     starts_at: Instant
     ends_at: Instant
-    time_zone: Annotated[StrictStr, Field(max_length=64)]
-    location: Annotated[StrictStr, Field(max_length=500)] = ""
+    time_zone: Zone
+    location: Place = ""
     attendee_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
@@ -175,7 +199,7 @@ class MeetingPatch(Input):
     title: Title | None = None
     starts_at: Instant | None = None
     ends_at: Instant | None = None
-    location: Annotated[StrictStr, Field(max_length=500)] | None = None
+    location: Place | None = None
     attendee_ids: list[Id] | None = Field(None, max_length=500)
 
 
@@ -184,7 +208,7 @@ class AttendeeIn(Input):
 
 
 class OutcomeIn(Input):
-    desired_outcome: Annotated[StrictStr, Field(max_length=OUTCOME_LIMIT)]
+    desired_outcome: DesiredOutcome
 
 
 class AgendaItemIn(Input):
@@ -223,7 +247,7 @@ class RecapIn(Input):
     """The recap draft; only what is given (and not null) changes."""
 
     summary: Text | None = None
-    notes: Annotated[StrictStr, Field(max_length=TEXT_LIMIT * 5)] | None = None
+    notes: LongText | None = None
     no_action_items: StrictBool | None = None
     outcomes: list[ItemOutcomeIn] = Field(default_factory=list, max_length=500)
 
@@ -253,4 +277,4 @@ class RedateIn(Input):
 
 
 class DeclineIn(Input):
-    reason: Annotated[StrictStr, Field(max_length=2000)]
+    reason: Reason

@@ -236,3 +236,17 @@ def test_a_page_postgres_cannot_count_to_is_422(client, read_token, query):
     # Schemathesis found `?limit=<a number past bigint>` answered 500.
     response = client.get(f"/api/v1/action-items/?{query}", headers=bearer(read_token))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/api/v1/meetings/-1/", "/api/v1/meetings/abc/", "/api/v1/nope"])
+def test_a_path_no_operation_matches_is_a_json_404(client, read_token, path):
+    # Found by Schemathesis' stateful phase: Django's HTML page answered here.
+    response = client.get(path, headers=bearer(read_token))
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "Not found.", "field": None}]}
+
+
+def test_a_page_no_url_matches_is_still_the_sites_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -412,3 +412,42 @@ def test_acknowledge_is_for_attendees(client, ended, team_admin, outsider):
     url = f"/api/v1/meetings/{ended.pk}/recap/acknowledge/"
     assert call(client, "POST", url, make_token(outsider, scope="write")).status_code == 404
     assert call(client, "POST", url, make_token(team_admin, scope="write")).status_code == 403
+
+
+def test_settled_is_not_typed_into_a_recap_and_a_settled_item_keeps_it(
+    client, ended, organizer, write_token
+):
+    # Found by Schemathesis: the service took "settled" and PostgreSQL refused the row
+    # (a settled item has a settled time): a 500, on the recap page too.
+    first, second = ended.agenda_items.order_by("position")
+    services.settle_item(item=first, resolution="Agreed in writing.", by=organizer,
+                         now=ended.starts_at - timedelta(hours=1))  # fmt: skip
+    url = f"/api/v1/meetings/{ended.pk}/recap/"
+    typed = call(client, "PATCH", url, write_token,
+                 {"outcomes": [{"agenda_item_id": second.pk, "outcome": "settled"}]})  # fmt: skip
+    assert typed.status_code == 422
+    assert messages(typed) == ["Outcome must be discussed, decided or deferred."]
+    deferred = {"outcomes": [{"agenda_item_id": first.pk, "outcome": "deferred"}]}
+    changed = call(client, "PATCH", url, write_token, deferred)
+    assert changed.status_code == 422
+    kept = call(client, "PATCH", url, write_token, {"summary": "S", "outcomes": [
+        {"agenda_item_id": first.pk, "outcome": "settled"},
+        {"agenda_item_id": second.pk, "outcome": "discussed"},
+    ]})  # fmt: skip
+    assert kept.status_code == 200
+    assert [i["outcome"] for i in kept.json()["agenda_items"]] == ["settled", "discussed"]
+
+
+@pytest.mark.parametrize("field", ["title", "notes"])
+def test_a_nul_character_is_422_not_a_database_error(client, upcoming, write_token, field):
+    body = {"title": "Fine", field: "a\x00b"}
+    response = call(client, "POST", f"/api/v1/meetings/{upcoming.pk}/agenda/items/",
+                    write_token, body)  # fmt: skip
+    assert response.status_code == 422
+    assert messages(response) == ["Value error, Null characters are not allowed."]
+
+
+def test_a_time_in_the_query_is_iso_text_not_a_timestamp(client, read_token):
+    # Found by Schemathesis: "?starts_before=0" was read as 1970.
+    response = client.get("/api/v1/meetings/?starts_before=0", headers=bearer(read_token))
+    assert response.status_code == 422
