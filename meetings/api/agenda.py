@@ -111,19 +111,20 @@ def edit_agenda_item(
 ):
     item = _item(request, meeting_id, agenda_item_id)
     require_meeting_change(request, item.meeting)
+    # Null clears an owner or a time box; left out, each stays as it is.
     given = data.model_fields_set
-    owner = item.owner
+    owner, timebox = item.owner, item.timebox_minutes
     if "owner_id" in given:
-        owner = (
-            data.owner_id and members(item.meeting.team, [data.owner_id], "agenda item owner")[0]
-        )
+        owner = None
+        if data.owner_id is not None:
+            [owner] = members(item.meeting.team, [data.owner_id], "agenda item owner")
+    if "timebox_minutes" in given:
+        timebox = data.timebox_minutes
     services.edit_agenda_item(
         item=item,
         title=item.title if data.title is None else data.title,
         owner=owner,
-        timebox_minutes=data.timebox_minutes
-        if "timebox_minutes" in given
-        else item.timebox_minutes,
+        timebox_minutes=timebox,
         notes=item.notes if data.notes is None else data.notes,
         by=request.user,
         now=timezone.now(),

@@ -18,6 +18,7 @@ from pydantic import (
     StrictStr,
 )
 
+from ..forms.answers import DECLINE_REASON_LIMIT
 from ..forms.meeting import OUTCOME_LIMIT, TEXT_LIMIT
 from ..models import Outcome
 
@@ -174,7 +175,7 @@ LongText = text(TEXT_LIMIT * 5)
 Zone = text(64)
 Place = text(500)
 DesiredOutcome = text(OUTCOME_LIMIT)
-Reason = text(2000)
+Reason = text(DECLINE_REASON_LIMIT)  # as the page's form
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 
 

@@ -250,3 +250,31 @@ def test_a_page_no_url_matches_is_still_the_sites_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_action_item_page_costs_the_same_queries_at_10_and_1000(
+    client, team, organizer, read_token
+):
+    from meetings.models import ActionItem
+
+    meeting = MeetingFactory(team=team, organizer=organizer, now=timezone.now())
+
+    def add(count: int) -> None:
+        ActionItem.objects.bulk_create(
+            ActionItem(meeting=meeting, description=f"A{i}", owner=organizer,
+                       due_date=meeting.local_date + timedelta(days=i % 30))
+            for i in range(count)
+        )  # fmt: skip
+
+    def queries() -> int:
+        url = "/api/v1/action-items/?mine=true&status=open&limit=5&offset=3"
+        client.get(url, headers=bearer(read_token))  # the token's first use is recorded
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, headers=bearer(read_token))
+        assert len(response.json()["items"]) == 5
+        return len(captured)
+
+    add(10)
+    at_10 = queries()
+    add(990)
+    assert queries() == at_10 <= 3  # the token, the count, the page

@@ -451,3 +451,22 @@ def test_a_time_in_the_query_is_iso_text_not_a_timestamp(client, read_token):
     # Found by Schemathesis: "?starts_before=0" was read as 1970.
     response = client.get("/api/v1/meetings/?starts_before=0", headers=bearer(read_token))
     assert response.status_code == 422
+
+
+def test_the_readme_example_a_meeting_with_an_agenda_sent(client, team, member, write_token):
+    start = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    created = call(client, "POST", "/api/v1/meetings/", write_token, {
+        "team_id": team.pk, "title": "Planning", "time_zone": "Europe/Berlin",
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=30)).isoformat(),
+        "attendee_ids": [member.pk],
+    })  # fmt: skip
+    meeting = f"/api/v1/meetings/{created.json()['id']}"
+    call(client, "PUT", f"{meeting}/agenda/outcome/", write_token,
+         {"desired_outcome": "Pick the Q1 goals."})  # fmt: skip
+    call(client, "POST", f"{meeting}/agenda/items/", write_token,
+         {"title": "Q1 goals", "timebox_minutes": 20})  # fmt: skip
+    sent = call(client, "POST", f"{meeting}/agenda/send/", write_token)
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["status"] == "agenda_sent"
+    mine = call(client, "GET", "/api/v1/action-items/?mine=true&status=open", write_token)
+    assert mine.json() == {"items": [], "count": 0}
