@@ -1,12 +1,17 @@
 """Bookend's JSON API, /api/v1/ (django-ninja): the same services, rules and access
-helpers as the pages, answered in JSON.
+helpers as the pages, answered in JSON. One module per area, each with its router:
+`meetings` (teams, meetings, attendees), `agenda`, `recap` (draft, decisions and
+action items while drafted, publish, acknowledge), `action_items` (once out).
 
 Errors have one shape, `{"errors": [{"message": ..., "field": ...}]}`: a broken
-rule (`RuleBroken`) is a 422 with one entry per rule, another team's object a
-404, a member without the right a 403, too many requests a 429 with Retry-After.
+rule (`RuleBroken`) is a 422 with one entry per rule, input that is not what the
+schema says a 422 per problem, another team's object (or a path no operation
+matches) a 404, a member without the right or a read-only token on a write a 403,
+too many requests a 429 with Retry-After.
 The OpenAPI 3 schema is at /api/v1/openapi.json and the interactive docs at
 /api/v1/docs, rendered from django-ninja's own static files (it is in
-INSTALLED_APPS; without that it would load Swagger UI from a CDN).
+INSTALLED_APPS; without that it would load Swagger UI from a CDN). Its links say
+where a created object's id goes next.
 """
 
 from __future__ import annotations

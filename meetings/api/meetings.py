@@ -55,7 +55,8 @@ MAX_PAGE_SIZE = 200
     tags=["teams"],
 )
 def list_teams(request: HttpRequest):
-    """The teams you belong to, and your role in each."""
+    """The teams you belong to, and your role in each. Like every operation: 401
+    without a valid token (or session), 429 past the rate limit."""
     memberships = Membership.objects.filter(user=request.user).select_related("team")
     return [
         TeamOut(id=m.team_id, name=m.team.name, slug=m.team.slug, role=m.role)

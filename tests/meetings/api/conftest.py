@@ -36,13 +36,17 @@ def write_token(organizer) -> str:
 # test_schemathesis.py records each case and failure here; pytest prints the figures
 # after its own summary, with or without -s and -q (pytest_terminal_summary).
 
-RUN = {"operations": set(), "cases": 0, "stateful": 0, "statuses": Counter(), "failures": []}
+RUN = {"operations": set(), "cases": 0, "stateful": 0, "stateful_operations": set(),
+       "statuses": Counter(), "failures": []}  # fmt: skip
 
 
 def record_case(case, *, stateful: bool = False) -> None:
-    RUN["operations"].add(f"{case.operation.method.upper()} {case.operation.path}")
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    RUN["operations"].add(label)
     RUN["cases"] += 1
-    RUN["stateful"] += stateful
+    if stateful:
+        RUN["stateful"] += 1
+        RUN["stateful_operations"].add(label)
 
 
 def record_failure(case, failure: Exception) -> None:
@@ -64,7 +68,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     write = terminalreporter.write_line
     terminalreporter.write_sep("=", "Schemathesis run summary")
     write(f"operations tested: {len(RUN['operations'])} of {total} in the schema")
-    write(f"cases generated: {RUN['cases']} ({RUN['stateful']} in stateful workflows)")
+    write(f"cases generated: {RUN['cases']} ({RUN['stateful']} in stateful workflows, "
+          f"reaching {len(RUN['stateful_operations'])} operations)")  # fmt: skip
     write("responses: " + ", ".join(f"{k} {v}" for k, v in sorted(RUN["statuses"].items())))
     distinct = sorted(set(RUN["failures"]))
     write(f"failures: {len(RUN['failures'])} failing calls, {len(distinct)} distinct")
