@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from meetings.api import api
+from meetings.api import api, page_not_found
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -18,3 +18,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("meetings.urls")),
 ]
+
+# Under /api/v1/ a path no operation matches answers in the API's JSON error shape.
+handler404 = page_not_found

@@ -8,6 +8,7 @@ without a row here fails `test_every_url_pattern_is_in_the_matrix`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,6 +62,7 @@ API_CHANGE = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
 API_ATTEND = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, OK, OK)
 API_ITEM_OWNER = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN)
 API_ITEM_REDATE = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
+API_ACKNOWLEDGE = expect(UNAUTHORIZED, HIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
 
 
 @dataclass
@@ -294,6 +296,56 @@ MATRIX: list[tuple[str, str, Path, dict]] = [
         url("api:action_item_decline", action_item_pk),
         API_ITEM_OWNER,
     ),
+    # -- The API's agenda, recap and attendee operations (issue 15): the rules of the
+    # pages they mirror, in the same order as the page rows below.
+    ("api:meeting_update", "PATCH", url("api:meeting_update", mtg), API_CHANGE),
+    ("api:attendees", "GET", url("api:attendees", mtg), API_READ),
+    ("api:attendee_add", "POST", url("api:attendee_add", mtg), API_CHANGE),
+    (
+        "api:attendee_remove",
+        "DELETE",
+        url("api:attendee_remove", mtg, lambda w: w.users["attendee"].pk),
+        API_CHANGE,
+    ),
+    ("api:agenda_outcome", "PUT", url("api:agenda_outcome", mtg), API_CHANGE),
+    (
+        "api:agenda_item_edit",
+        "PATCH",
+        url("api:agenda_item_edit", mtg, lambda w: w.meeting.item.pk),
+        API_CHANGE,
+    ),
+    (
+        "api:agenda_item_move",
+        "POST",
+        url("api:agenda_item_move", mtg, lambda w: w.meeting.item.pk),
+        API_CHANGE,
+    ),
+    (
+        "api:agenda_item_remove",
+        "DELETE",
+        url("api:agenda_item_remove", mtg, lambda w: w.meeting.item.pk),
+        API_CHANGE,
+    ),
+    ("api:agenda_amend", "POST", url("api:agenda_amend", mtg), API_CHANGE),
+    ("api:recap_save", "PATCH", url("api:recap_save", mtg), API_CHANGE),
+    ("api:decision_add", "POST", url("api:decision_add", mtg), API_CHANGE),
+    ("api:decision_edit", "PATCH", url("api:decision_edit", mtg, decision_pk), API_CHANGE),
+    ("api:decision_remove", "DELETE", url("api:decision_remove", mtg, decision_pk), API_CHANGE),
+    ("api:draft_action_item_add", "POST", url("api:draft_action_item_add", mtg), API_CHANGE),
+    (
+        "api:draft_action_item_edit",
+        "PATCH",
+        url("api:draft_action_item_edit", mtg, action_item_pk),
+        API_CHANGE,
+    ),
+    (
+        "api:draft_action_item_remove",
+        "DELETE",
+        url("api:draft_action_item_remove", mtg, action_item_pk),
+        API_CHANGE,
+    ),
+    ("api:acknowledge", "POST", url("api:acknowledge", mtg), API_ACKNOWLEDGE),
+    # -- end of the API's agenda, recap and attendee operations.
     ("meetings:email_acknowledge", "GET", lambda w: tail(w.ack_token_url), PUBLIC),
     ("meetings:email_unsubscribe", "GET", lambda w: tail(w.unsubscribe_url), PUBLIC),
     # The signed link is the credential: whoever holds it sees the one-button page.
@@ -602,6 +654,20 @@ API_BODIES = {
     "api:action_item_done": lambda w: {"done": True},
     "api:action_item_redate": lambda w: {"due_date": w.meeting.local_date.isoformat()},
     "api:action_item_decline": lambda w: {"reason": "Not mine."},
+    "api:meeting_update": lambda w: {"title": "Renamed"},
+    "api:attendee_add": lambda w: {"user_id": w.users["member"].pk},
+    "api:agenda_outcome": lambda w: {"desired_outcome": "Decide."},
+    "api:agenda_item_edit": lambda w: {"title": "Renamed"},
+    "api:agenda_item_move": lambda w: {"offset": 1},
+    "api:recap_save": lambda w: {"summary": "Done."},
+    "api:decision_add": lambda w: {"text": "Ship it."},
+    "api:decision_edit": lambda w: {"text": "Ship it later."},
+    "api:draft_action_item_add": lambda w: {
+        "description": "Write it up",
+        "owner_id": w.users["attendee"].pk,
+        "due_date": w.meeting.local_date.isoformat(),
+    },
+    "api:draft_action_item_edit": lambda w: {"description": "Write it down"},
 }
 
 
@@ -641,7 +707,7 @@ def test_url_answers_each_visitor_as_expected(client, world, name, method, path,
         response = client.get(target)
     elif name.startswith("api:"):
         body = API_BODIES.get(name, lambda w: {})(world)
-        response = client.post(target, body, content_type="application/json")
+        response = client.generic(method, target, json.dumps(body), "application/json")
     else:
         response = client.post(target, data)
     want = expected[role]

@@ -1,12 +1,17 @@
 """Bookend's JSON API, /api/v1/ (django-ninja): the same services, rules and access
-helpers as the pages, answered in JSON.
+helpers as the pages, answered in JSON. One module per area, each with its router:
+`meetings` (teams, meetings, attendees), `agenda`, `recap` (draft, decisions and
+action items while drafted, publish, acknowledge), `action_items` (once out).
 
 Errors have one shape, `{"errors": [{"message": ..., "field": ...}]}`: a broken
-rule (`RuleBroken`) is a 422 with one entry per rule, another team's object a
-404, a member without the right a 403, too many requests a 429 with Retry-After.
+rule (`RuleBroken`) is a 422 with one entry per rule, input that is not what the
+schema says a 422 per problem, another team's object (or a path no operation
+matches) a 404, a member without the right or a read-only token on a write a 403,
+too many requests a 429 with Retry-After.
 The OpenAPI 3 schema is at /api/v1/openapi.json and the interactive docs at
 /api/v1/docs, rendered from django-ninja's own static files (it is in
-INSTALLED_APPS; without that it would load Swagger UI from a CDN).
+INSTALLED_APPS; without that it would load Swagger UI from a CDN). Its links say
+where a created object's id goes next.
 """
 
 from __future__ import annotations
@@ -14,21 +19,31 @@ from __future__ import annotations
 import math
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as InputError
 
-from . import endpoints
+from . import action_items, agenda, meetings, recap
 
-api = NinjaAPI(
+
+class BookendAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        # The view's name ("create_meeting"): OpenAPI links refer to operations by it.
+        return operation.view_func.__name__
+
+
+api = BookendAPI(
     title="Bookend API",
     version="1",
     urls_namespace="api",
     description="Meetings bookended by an agenda and a recap. Authenticate with a personal "
     "access token from your profile page: `Authorization: Bearer <token>`.",
 )
-api.add_router("", endpoints.router)
+for module in (meetings, agenda, recap, action_items):
+    api.add_router("", module.router)
 
 
 def errors(request: HttpRequest, status: int, *problems: tuple[str, str | None]) -> HttpResponse:
@@ -82,3 +97,11 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
         # Whole seconds, as RFC 9110 wants.
         response["Retry-After"] = str(math.ceil(error.wait))
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a path no URL pattern matches (handler404): in the API's error
+    shape under /api/v1/ (`/meetings/-1/`, `/meetings/abc/`), the site's page elsewhere."""
+    if request.path.startswith(reverse("api:api-root")):
+        return JsonResponse({"errors": [{"message": "Not found.", "field": None}]}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -54,15 +54,23 @@ def save_recap(
     row.recap_summary, row.recap_notes, row.no_action_items = summary, notes, no_action_items
     row.save(update_fields=["recap_summary", "recap_notes", "no_action_items"])
     changed = audit.changes(before, audit.snapshot(row, RECAP_FIELDS))
-    valid = set(AgendaItem.Outcome.values)
+    # "Settled" is recorded by settling the item in writing (with its time and
+    # decision, `AgendaItem.settle`), never typed into a recap; a settled item keeps it.
+    settled = AgendaItem.Outcome.SETTLED
+    valid = set(AgendaItem.Outcome.values) - {settled}
     for item in row.agenda_items.filter(pk__in=list(outcomes or {})):
         outcome = (outcomes or {})[item.pk]
+        if item.outcome == outcome:
+            continue
+        if item.outcome == settled:
+            raise RuleBroken(
+                f"“{item.title}” was settled in writing; reopen it to record another outcome."
+            )
         if outcome not in valid:
             raise RuleBroken("Outcome must be discussed, decided or deferred.")
-        if item.outcome != outcome:
-            changed[f"outcome of “{item.title}”"] = [item.outcome, outcome]
-            item.outcome = outcome
-            item.save(update_fields=["outcome"])
+        changed[f"outcome of “{item.title}”"] = [item.outcome, outcome]
+        item.outcome = outcome
+        item.save(update_fields=["outcome"])
     if changed:
         record(row, by, "recap.saved", "Saved the recap draft", now=now, subject=row,
                changed=changed)  # fmt: skip

@@ -236,3 +236,45 @@ def test_a_page_postgres_cannot_count_to_is_422(client, read_token, query):
     # Schemathesis found `?limit=<a number past bigint>` answered 500.
     response = client.get(f"/api/v1/action-items/?{query}", headers=bearer(read_token))
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/api/v1/meetings/-1/", "/api/v1/meetings/abc/", "/api/v1/nope"])
+def test_a_path_no_operation_matches_is_a_json_404(client, read_token, path):
+    # Found by Schemathesis' stateful phase: Django's HTML page answered here.
+    response = client.get(path, headers=bearer(read_token))
+    assert response.status_code == 404
+    assert response.json() == {"errors": [{"message": "Not found.", "field": None}]}
+
+
+def test_a_page_no_url_matches_is_still_the_sites_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_action_item_page_costs_the_same_queries_at_10_and_1000(
+    client, team, organizer, read_token
+):
+    from meetings.models import ActionItem
+
+    meeting = MeetingFactory(team=team, organizer=organizer, now=timezone.now())
+
+    def add(count: int) -> None:
+        ActionItem.objects.bulk_create(
+            ActionItem(meeting=meeting, description=f"A{i}", owner=organizer,
+                       due_date=meeting.local_date + timedelta(days=i % 30))
+            for i in range(count)
+        )  # fmt: skip
+
+    def queries() -> int:
+        url = "/api/v1/action-items/?mine=true&status=open&limit=5&offset=3"
+        client.get(url, headers=bearer(read_token))  # the token's first use is recorded
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, headers=bearer(read_token))
+        assert len(response.json()["items"]) == 5
+        return len(captured)
+
+    add(10)
+    at_10 = queries()
+    add(990)
+    assert queries() == at_10 <= 3  # the token, the count, the page

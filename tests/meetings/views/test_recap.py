@@ -71,6 +71,18 @@ def test_unknown_outcome_is_a_field_message(as_organizer, ended):
     assert ended.recap_summary == ""
 
 
+def test_settled_typed_into_the_recap_is_a_message_not_a_server_error(as_organizer, ended):
+    # The form offers every outcome; "settled" is recorded by settling in writing.
+    item = ended.agenda_items.first()
+    response = as_organizer.post(
+        url("recap_save", ended.pk), {"recap_summary": "S", f"outcome_{item.pk}": "settled"}
+    )
+    assert response.status_code == 302
+    assert messages_of(response) == ["Outcome must be discussed, decided or deferred."]
+    item.refresh_from_db()
+    assert item.outcome == ""
+
+
 def test_decision_added_and_removed(as_organizer, ended, htmx):
     as_organizer.post(url("decision_add", ended.pk), {"decision-text": "Use PostgreSQL"})
     decision = Decision.objects.get(meeting=ended)
