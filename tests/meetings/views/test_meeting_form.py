@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -259,9 +259,11 @@ def test_moving_a_meeting_without_agenda_just_says_moved(client, organizer, upco
 def test_saving_without_changes_tells_nobody(client, organizer, upcoming):
     from tests.factories import ready_agenda
 
-    # The form works in whole minutes.
-    upcoming.starts_at = upcoming.starts_at.replace(second=0, microsecond=0)
-    upcoming.ends_at = upcoming.ends_at.replace(second=0, microsecond=0)
+    # The form works in whole minutes on one day: 10:00-11:00 Berlin (from the
+    # real clock, an hour-long meeting starting after 23:00 would end the next day).
+    day = timezone.localtime(upcoming.starts_at, BERLIN).date()
+    upcoming.starts_at = datetime.combine(day, time(10), BERLIN)
+    upcoming.ends_at = upcoming.starts_at + timedelta(hours=1)
     upcoming.save(update_fields=["starts_at", "ends_at"])
     ready_agenda(upcoming, by=organizer)
     upcoming.send_agenda(by=organizer, now=timezone.now())
