@@ -19,7 +19,7 @@ from ..views.access import (
     viewable_meeting,
 )
 from . import auth
-from .common import ACCESS, WRITE_ERRORS, meeting_detail, members
+from .common import ACCESS, IN_PATH, NEW_ID, WRITE_ERRORS, links, meeting_detail, members
 from .schemas import AgendaItemIn, AgendaItemOut, AgendaItemPatch, MeetingDetail, MoveIn, OutcomeIn
 
 router = Router(auth=auth.WRITE, tags=["agenda"])
@@ -52,20 +52,6 @@ def set_desired_outcome(request: HttpRequest, meeting_id: int, data: OutcomeIn):
     return meeting_detail(request, meeting_id)
 
 
-def _item_links() -> dict:
-    params = {"meeting_id": "$request.path.meeting_id", "agenda_item_id": "$response.body#/id"}
-    return {
-        "responses": {
-            201: {
-                "links": {
-                    op: {"operationId": op, "parameters": params}
-                    for op in ("edit_agenda_item", "move_agenda_item", "remove_agenda_item")
-                }
-            }
-        }
-    }
-
-
 @router.post(
     "/meetings/{int:meeting_id}/agenda/items/",
     response={201: AgendaItemOut, **WRITE_ERRORS},
@@ -74,7 +60,12 @@ def _item_links() -> dict:
     description=f"""An agenda item (the organizer, team admins) or a talking point
 (an attendee; only the organizer and team admins give an item an owner). {ACCESS}
 Rules: {AGENDA_OPEN}; the owner is a team member.""",
-    openapi_extra=_item_links(),
+    openapi_extra=links(
+        {"meeting_id": IN_PATH, "agenda_item_id": NEW_ID},
+        "edit_agenda_item",
+        "move_agenda_item",
+        "remove_agenda_item",
+    ),  # fmt: skip
 )
 def add_agenda_item(request: HttpRequest, meeting_id: int, data: AgendaItemIn):
     meeting = viewable_meeting(request, meeting_id)

@@ -65,6 +65,18 @@ def members(team: Team, ids: list[int], what: str) -> list[User]:
     return list(User.objects.filter(pk__in=set(ids)))
 
 
+def links(parameters: dict[str, str], *operations: str) -> dict:
+    """`openapi_extra` for an operation answering 201: where the new object's ids go
+    next (OpenAPI links, which clients and Schemathesis' stateful phase follow)."""
+    found = {op: {"operationId": op, "parameters": parameters} for op in operations}
+    return {"responses": {201: {"links": found}}}
+
+
+# The meeting of the request's path, and a new object's id from the answer.
+IN_PATH = "$request.path.meeting_id"
+NEW_ID = "$response.body#/id"
+
+
 class BoundedLimitOffset(LimitOffsetPagination):
     """ninja's limit/offset pages, the offset bounded too (the limit is, by
     NINJA_PAGINATION_MAX_LIMIT): a larger one overflows PostgreSQL's bigint OFFSET."""

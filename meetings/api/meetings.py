@@ -25,7 +25,17 @@ from .. import services
 from ..models import Meeting, RuleBroken
 from ..views.access import changeable_meeting, viewable_meeting
 from . import auth
-from .common import ACCESS, READ_ERRORS, WRITE_ERRORS, BoundedLimitOffset, meeting_detail, members
+from .common import (
+    ACCESS,
+    IN_PATH,
+    NEW_ID,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    BoundedLimitOffset,
+    links,
+    meeting_detail,
+    members,
+)
 from .schemas import (
     AttendeeIn,
     AttendeeOut,
@@ -146,28 +156,13 @@ ON_A_MEETING = (
 )  # fmt: skip
 
 
-# Where a new meeting's id goes next (OpenAPI links: clients and Schemathesis'
-# stateful phase follow them).
-def _meeting_links(*operations: str) -> dict:
-    return {
-        "responses": {
-            201: {
-                "links": {
-                    op: {"operationId": op, "parameters": {"meeting_id": "$response.body#/id"}}
-                    for op in operations
-                }
-            }
-        }
-    }
-
-
 @router.post(
     "/meetings/",
     response={201: MeetingDetail, **WRITE_ERRORS},
     auth=auth.WRITE,
     url_name="meeting_create",
     summary="Schedule a meeting",
-    openapi_extra=_meeting_links(*ON_A_MEETING),
+    openapi_extra=links({"meeting_id": NEW_ID}, *ON_A_MEETING),
 )
 def create_meeting(request: HttpRequest, data: MeetingIn):
     """Schedule a meeting in one of your teams; you organize it and attend. A start
@@ -284,21 +279,9 @@ def _set_attendees(request: HttpRequest, meeting: Meeting, change) -> None:
     description=f"""Invite a member of the meeting's team (required); if the agenda
 went out, they are sent it. Someone already attending stays as they are. {ACCESS}
 Rules: a team member; a canceled or settled meeting no longer changes.""",
-    openapi_extra={
-        "responses": {
-            201: {
-                "links": {
-                    "remove_attendee": {
-                        "operationId": "remove_attendee",
-                        "parameters": {
-                            "meeting_id": "$request.path.meeting_id",
-                            "user_id": "$response.body#/user/id",
-                        },
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=links(
+        {"meeting_id": IN_PATH, "user_id": "$response.body#/user/id"}, "remove_attendee"
+    ),
 )
 def add_attendee(request: HttpRequest, meeting_id: int, data: AttendeeIn):
     meeting = changeable_meeting(request, meeting_id)

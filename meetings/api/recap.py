@@ -15,7 +15,7 @@ from .. import services
 from ..models import ActionItem, Decision
 from ..views.access import changeable_meeting, is_attendee, viewable_meeting
 from . import auth
-from .common import ACCESS, WRITE_ERRORS, meeting_detail, members
+from .common import ACCESS, IN_PATH, NEW_ID, WRITE_ERRORS, links, meeting_detail, members
 from .schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -30,12 +30,6 @@ from .schemas import (
 router = Router(auth=auth.WRITE, tags=["recap"])
 
 RECAP_OPEN = "the recap is drafted from the start until it is published, never once canceled"
-
-
-def _links(param: str, *operations: str) -> dict:
-    params = {"meeting_id": "$request.path.meeting_id", param: "$response.body#/id"}
-    links = {op: {"operationId": op, "parameters": params} for op in operations}
-    return {"responses": {201: {"links": links}}}
 
 
 @router.patch(
@@ -88,7 +82,9 @@ def _decision(request: HttpRequest, meeting_id: int, decision_id: int) -> Decisi
     url_name="decision_add",
     summary="Record a decision",
     description=f"{ACCESS} Rules: {RECAP_OPEN}; a decision says something.",
-    openapi_extra=_links("decision_id", "edit_decision", "remove_decision"),
+    openapi_extra=links(
+        {"meeting_id": IN_PATH, "decision_id": NEW_ID}, "edit_decision", "remove_decision"
+    ),  # fmt: skip,
 )
 def add_decision(request: HttpRequest, meeting_id: int, data: DecisionIn):
     meeting = changeable_meeting(request, meeting_id)
@@ -147,7 +143,11 @@ RULE_5 = (
     summary="Assign an action item in the recap",
     description=f"""Goes out with the recap (it unticks "no action items"). {ACCESS}
 Rules: {RECAP_OPEN}; {RULE_5}.""",
-    openapi_extra=_links("item_id", "edit_draft_action_item", "remove_draft_action_item"),
+    openapi_extra=links(
+        {"meeting_id": IN_PATH, "item_id": NEW_ID},
+        "edit_draft_action_item",
+        "remove_draft_action_item",
+    ),  # fmt: skip,
 )
 def add_draft_action_item(request: HttpRequest, meeting_id: int, data: ActionItemIn):
     meeting = changeable_meeting(request, meeting_id)

@@ -63,6 +63,7 @@ from django.db.models import F, Q
 from accounts.models import Membership
 
 from ..models import Delivery, Endpoint, Notification
+from .chat import render as render_chat
 from .delivery import Outcome, retry_delay
 from .outbox import (
     WEBHOOK_TASK,
@@ -275,10 +276,8 @@ def _attempt(delivery: Delivery, now: datetime) -> Answer:
     except UnsafeURL as exc:
         return Answer(None, str(exc), permanent=True)
     if endpoint.is_chat:
-        from .chat import render  # the chat channels' bodies, beside this module
-
         try:
-            body = json.dumps(render(endpoint.kind, event.payload)).encode()
+            body = json.dumps(render_chat(endpoint.kind, event.payload)).encode()
         except ValueError as exc:  # an event type chat channels do not get
             return Answer(None, f"Not posted: {exc}", permanent=True)
         headers = {}

@@ -98,7 +98,8 @@ def publish_recap(*, meeting: Meeting, by: User, now: datetime) -> Meeting:
     record(meeting, by, "recap.published", f"Published the recap of “{meeting.title}”",
            now=now, subject=meeting)  # fmt: skip
     events = notifications.events
-    items = meeting.action_items.select_related("owner")
+    # Only ids and keys here: `emit_many` reads what the bodies show in one query.
+    items = meeting.action_items.only("pk", "assigned_at")
     events.emit_many(
         [events.occurrence(EventType.RECAP_PUBLISHED, meeting, actor=by)]
         + [events.occurrence(EventType.ACTION_ITEM_ASSIGNED, meeting, item=item, actor=by,

@@ -10,7 +10,7 @@ The user's memberships are read once per request (`accounts.teams`).
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Membership, Team, User
@@ -22,6 +22,17 @@ from ..services.discussion import may_discuss
 
 def membership_in(request: HttpRequest, team_id: int) -> Membership | None:
     return next((m for m in memberships_of(request) if m.team_id == team_id), None)
+
+
+def admin_team(request: HttpRequest, slug: str, refusal: str) -> Team:
+    """The team of `slug` if the user administers it: outsiders 404, other members
+    403 with `refusal` (what only its admins may do)."""
+    membership = next((m for m in memberships_of(request) if m.team.slug == slug), None)
+    if membership is None:
+        raise Http404("No such team.")
+    if not membership.is_admin:
+        raise PermissionDenied(refusal)
+    return membership.team
 
 
 def admin_team_ids(request: HttpRequest) -> set[int]:

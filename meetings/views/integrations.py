@@ -15,41 +15,36 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.http import safe_next
 from accounts.models import Team
-from accounts.teams import memberships_of
 
 from ..forms.integrations import CHAT_ONLY, ChannelForm, EndpointForm
 from ..models import Delivery, Endpoint
 from ..services import integrations as services
+from .access import admin_team
 
 DELIVERIES_PAGE = 50
 SECRET_KEY = "integrations_new_secret"
+REFUSAL = "Only the team's admins manage its webhooks and chat channels."
 
 
 # -- access -----------------------------------------------------------------------------
 
 
-def admin_team(request: HttpRequest, slug: str) -> Team:
-    """The team of `slug` if the user administers it: outsiders 404, members 403."""
-    membership = next((m for m in memberships_of(request) if m.team.slug == slug), None)
-    if membership is None:
-        raise Http404("No such team.")
-    if not membership.is_admin:
-        raise PermissionDenied("Only the team's admins manage its webhooks and chat channels.")
-    return membership.team
+def integrations_team(request: HttpRequest, slug: str) -> Team:
+    return admin_team(request, slug, REFUSAL)
 
 
 def team_endpoint(request: HttpRequest, slug: str, pk: int) -> Endpoint:
-    team = admin_team(request, slug)
+    team = integrations_team(request, slug)
     endpoint = get_object_or_404(Endpoint.objects.filter(team=team), pk=pk)
     endpoint.team = team
     return endpoint
@@ -83,7 +78,7 @@ def _take_secret(request: HttpRequest, endpoint: Endpoint) -> str:
 
 @login_required
 def integrations(request: HttpRequest, slug: str) -> HttpResponse:
-    team = admin_team(request, slug)
+    team = integrations_team(request, slug)
     last = Delivery.objects.filter(endpoint=OuterRef("pk")).order_by("-created_at", "-pk")
     endpoints = list(
         Endpoint.objects.filter(team=team).annotate(
@@ -108,7 +103,7 @@ def _zone() -> str:
 
 @login_required
 def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
-    team = admin_team(request, slug)
+    team = integrations_team(request, slug)
     form = EndpointForm(request.POST or None, team_id=team.pk)
     if request.method == "POST" and form.is_valid():
         endpoint = _create(request, form, team, Endpoint.Kind.WEBHOOK)
@@ -122,7 +117,7 @@ def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def channel_create(request: HttpRequest, slug: str) -> HttpResponse:
-    team = admin_team(request, slug)
+    team = integrations_team(request, slug)
     form = ChannelForm(request.POST or None, team_id=team.pk)
     if request.method == "POST" and form.is_valid():
         endpoint = _create(request, form, team, form.cleaned_data["kind"])
