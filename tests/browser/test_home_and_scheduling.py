@@ -85,8 +85,10 @@ def test_home_puts_what_needs_me_first_and_collapses_a_series(browser, live, cre
 
 
 def test_an_attendee_with_nothing_to_do_sees_meetings_first(browser, live, crew):
+    # Tomorrow in Ana's own zone (New York): Berlin's tomorrow is her day after
+    # from 18:00 New York time on.
     MeetingFactory(team=crew["team"], organizer=crew["olga"], attendees=[crew["ana"]],
-                   title="Budget review", starts_at=local_day(BERLIN, 1, 15))  # fmt: skip
+                   title="Budget review", starts_at=local_day(NEW_YORK, 1, 10))  # fmt: skip
     context = open_context(browser, live)
     page = context.new_page()
     login(page, "ana@example.com")
